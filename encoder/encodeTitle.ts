@@ -98,10 +98,9 @@ export async function encodeTitle(
   }
 
   const tools = hooks.tools ?? (await detectTools(encoderToolsConfigFromEnv(), signal));
-  const vmaf = requireMetric(tools, settings.metric);
-
   report('probing', 0, `probing ${sourcePath}`);
   const facts = await probeSource(tools, sourcePath, signal);
+  const vmaf = requireMetric(tools, settings.metric);
   report(
     'probing',
     1,

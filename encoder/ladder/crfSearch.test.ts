@@ -144,7 +144,7 @@ describe('nextCrfStep', () => {
     expect(nextCrfStep(BASE, [{ crf: 23, quality: 96 }])).toEqual({ kind: 'probe', crf: 25 });
   });
 
-  it('extrapolates two one-sided probes with their slope, or the default when it is not negative', () => {
+  it('extrapolates two one-sided probes with their slope, or strides 10 CRF across a flat stretch', () => {
     // slope (84 - 90) / (26 - 23) = -2 → 23 + (93 - 90) / -2 = 21.5
     expect(
       nextCrfStep(BASE, [
@@ -155,7 +155,7 @@ describe('nextCrfStep', () => {
       kind: 'probe',
       crf: 21.5,
     });
-    // noisy, positive slope → default -1.5 → 23 - 2 = 21
+    // noisy, positive slope → a 10-CRF stride toward the target: 23 - 10 = 13
     expect(
       nextCrfStep(BASE, [
         { crf: 26, quality: 91 },
@@ -163,8 +163,15 @@ describe('nextCrfStep', () => {
       ]),
     ).toEqual({
       kind: 'probe',
-      crf: 21,
+      crf: 13,
     });
+    // a plateau far above the target (easy content): 97.7 → 97.6 over 1.8 CRF → 21.8 + 10 = 31.8
+    expect(
+      nextCrfStep(BASE, [
+        { crf: 20, quality: 97.7 },
+        { crf: 21.8, quality: 97.62 },
+      ]),
+    ).toEqual({ kind: 'probe', crf: 31.8 });
   });
 
   it('clamps extrapolation to the CRF bounds', () => {

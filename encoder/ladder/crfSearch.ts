@@ -49,6 +49,13 @@ const MIN_ABS_QUALITY_PER_CRF = 0.05;
  */
 const ILLINOIS_FACTOR = 0.5;
 
+/**
+ * Extrapolation stride across a flat stretch (measured slope flatter than MIN_ABS_QUALITY_PER_CRF), in
+ * CRF steps: 10 steps change the rate about 3x (x264 halves the rate about every 6 CRF), far enough to
+ * cross the plateau of easy content in one probe without jumping to the far bound.
+ */
+const MAX_EXTRAPOLATION_CRF = 10;
+
 /** CRF granularity of the search: one decimal. */
 const CRF_STEP = 0.1;
 
@@ -114,8 +121,9 @@ function bestEffort(probes: readonly CrfProbeResult[], targetQuality: number): C
  *    granularity). If measurements are not monotone (the above-target CRF is higher than the below-target
  *    one), probe their midpoint to settle it; with nothing left between them, done 'converged' with the
  *    max-probes pick.
- * 6. Not bracketed: extrapolate from the two probes nearest the target side with their slope (default
- *    {@link DEFAULT_QUALITY_PER_CRF} with one probe or a flat/positive slope), clamp to [minCrf, maxCrf],
+ * 6. Not bracketed: extrapolate from the two probes nearest the target side with their slope (the default
+ *    {@link DEFAULT_QUALITY_PER_CRF} with one probe; a stride of {@link MAX_EXTRAPOLATION_CRF} toward the
+ *    target when the measured slope is flat or positive), clamp to [minCrf, maxCrf],
  *    and step past the already probed side if rounding lands on it.
  *
  * Never returns a CRF already probed (compared at one decimal).
@@ -216,12 +224,16 @@ export function nextCrfStep(settings: CrfSearchSettings, probes: readonly CrfPro
   // Unreachable: probes is non-empty and no probe is within tolerance, so `side` is non-empty.
   if (nearest === undefined) return done(bestEffort(probes, targetQuality), 'max-probes');
   const second = ordered[1];
-  let slope = DEFAULT_QUALITY_PER_CRF;
+  let stepCrf = (targetQuality - nearest.quality) / DEFAULT_QUALITY_PER_CRF;
   if (second !== undefined && second.crf !== nearest.crf) {
     const measured = (nearest.quality - second.quality) / (nearest.crf - second.crf);
-    if (measured <= -MIN_ABS_QUALITY_PER_CRF) slope = measured;
+    // A flat stretch (easy content far above the target) calls for a long stride, not a default step.
+    stepCrf =
+      measured <= -MIN_ABS_QUALITY_PER_CRF
+        ? (targetQuality - nearest.quality) / measured
+        : Math.sign(targetQuality - nearest.quality) * -MAX_EXTRAPOLATION_CRF;
   }
-  let crf = clamp(nearest.crf + (targetQuality - nearest.quality) / slope);
+  let crf = clamp(nearest.crf + stepCrf);
   // Move away from the probed side in 0.1 steps until the CRF is new (the bound is unprobed, by step 3).
   const direction = above.length > 0 ? CRF_STEP : -CRF_STEP;
   while (isProbed(crf) || (direction > 0 ? crf <= nearest.crf : crf >= nearest.crf)) {

@@ -1,0 +1,146 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encoderToolsConfigFromEnv } from '../encoder/config.js';
+import { makeSyntheticSource } from '../encoder/synthetic.js';
+
+const cli = join(import.meta.dirname, 'cdn.ts');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the `cdn` command from source; `onStderr` may interrupt it. */
+function cdn(
+  args: string[],
+  onStderr?: (text: string, child: ReturnType<typeof spawn>) => void,
+): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      onStderr?.(stderr, child);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+describe('cdn command line', () => {
+  let dir: string;
+  let source: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cdn-cli-test-'));
+    source = await makeSyntheticSource(
+      encoderToolsConfigFromEnv().ffmpegPath,
+      { pattern: 'moderate', resolution: { width: 320, height: 180 }, durationS: 3, fps: 25, audio: true },
+      join(dir, 'source.mp4'),
+    );
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('shows help for the command and every subcommand with exit 0', async () => {
+    const top = await cdn(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/encode/);
+    expect(top.stdout).toMatch(/demo/);
+    const encode = await cdn(['encode', '--help']);
+    expect(encode.code).toBe(0);
+    expect(encode.stdout).toMatch(/--compare-fixed/);
+    expect(encode.stdout).toMatch(/VMAF_MODEL_PATH/);
+    const demo = await cdn(['demo', '--help']);
+    expect(demo.code).toBe(0);
+  });
+
+  it('exits 2 on bad usage with a message naming the problem', async () => {
+    const cases: [string[], RegExp][] = [
+      [['encode'], /required option '-o, --out/],
+      [['encode', source], /--out/],
+      [['encode', source, '--out', join(dir, 'x'), '--target', 'abc'], /--target must be a number/],
+      [
+        ['encode', source, '--out', join(dir, 'x'), '--metric', 'mos'],
+        /Allowed choices are vmaf, psnr, ssim/,
+      ],
+      [['encode', source, '--out', join(dir, 'x'), '--resolutions', '1280by720'], /CDN_ERR_USAGE.*1280by720/],
+      [['encode', source, '--out', join(dir, 'x'), '--floor', '99'], /ENC_ERR_INVALID_OPTIONS.*floorQuality/],
+      [['nonsense'], /unknown command/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cdn(args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(message);
+    }
+    expect(await exists(join(dir, 'x'))).toBe(false);
+  });
+
+  it('exits 1 with the error code when the source cannot be encoded, writing nothing', async () => {
+    const r = await cdn(['encode', join(dir, 'missing.mp4'), '--out', join(dir, 'never')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error ENC_ERR_SOURCE_NOT_FOUND/);
+    expect(await exists(join(dir, 'never'))).toBe(false);
+  });
+
+  it('encodes a small title and prints ladder.json with --json', async () => {
+    const out = join(dir, 'psnr-out');
+    const r = await cdn([
+      'encode',
+      source,
+      '--out',
+      out,
+      '--metric',
+      'psnr',
+      '--resolutions',
+      '320x180',
+      '--preset',
+      'ultrafast',
+      '--sample-duration',
+      '1',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const ladder = JSON.parse(r.stdout) as { metric: { name: string }; rungs: { file: string }[] };
+    expect(ladder.metric.name).toBe('psnr');
+    expect(ladder.rungs.length).toBeGreaterThan(0);
+    expect(await exists(join(out, ladder.rungs[0]!.file))).toBe(true);
+    // Not a terminal: plain progress lines.
+    expect(r.stderr).toMatch(/\[probing +\d+%\]/);
+  }, 180_000);
+
+  it('cancels cleanly on Ctrl-C: exit 1, no output, no partial files', async () => {
+    const out = join(dir, 'cancelled');
+    let sent = false;
+    const r = await cdn(
+      ['encode', source, '--out', out, '--metric', 'psnr', '--preset', 'ultrafast'],
+      (text, child) => {
+        if (!sent && /\[searching/.test(text)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    );
+    expect(sent).toBe(true);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ENC_ERR_CANCELLED/);
+    expect(await exists(out)).toBe(false);
+    expect((await readdir(dir)).filter((n) => n.includes('.partial-'))).toEqual([]);
+  }, 120_000);
+});
