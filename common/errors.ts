@@ -20,7 +20,7 @@ export class CdnError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CdnError';
     this.code = code;
-    this.statusCode = options.statusCode ?? 500;
+    this.statusCode = options.statusCode ?? COMMON_STATUS[code] ?? 500;
     this.details = options.details;
   }
 
@@ -43,6 +43,13 @@ export const CommonErrorCode = {
   ProcessTimeout: 'CDN_ERR_PROCESS_TIMEOUT',
   Aborted: 'CDN_ERR_ABORTED',
 } as const;
+
+/** HTTP status of the common codes, as docs/errors.md lists them. */
+const COMMON_STATUS: Readonly<Record<string, number>> = {
+  CDN_ERR_USAGE: 400,
+  CDN_ERR_PROCESS_TIMEOUT: 504,
+  CDN_ERR_ABORTED: 499,
+};
 
 /** Wraps anything thrown into a CdnError, keeping CdnErrors as they are. */
 export function toCdnError(value: unknown, fallbackCode = 'CDN_ERR_INTERNAL'): CdnError {

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import pLimit from 'p-limit';
-import { CdnError, isCdnError } from '../common/errors.js';
+import { isCdnError } from '../common/errors.js';
 import {
   buildAudioEncodeArgs,
   buildPacketProbeArgs,
@@ -14,7 +14,7 @@ import {
   type RateControl,
 } from './argv.js';
 import { encoderToolsConfigFromEnv } from './config.js';
-import { EncoderErrorCode } from './errors.js';
+import { EncoderErrorCode, encoderError } from './errors.js';
 import { runFfmpeg } from './ffmpeg.js';
 import { bdRate } from './ladder/bdrate.js';
 import type { QualityStats, Resolution } from './ladder/types.js';
@@ -90,10 +90,9 @@ export async function encodeTitle(
   };
 
   if (!settings.overwrite && (await pathExists(outDir))) {
-    throw new CdnError(
+    throw encoderError(
       EncoderErrorCode.OutputExists,
       `output ${outDir} already exists (use --force to replace it)`,
-      { statusCode: 409 },
     );
   }
 
@@ -135,10 +134,10 @@ export async function encodeTitle(
     return { outDir, ladder };
   } catch (err) {
     if (signal?.aborted && !isCdnError(err, EncoderErrorCode.Cancelled)) {
-      throw new CdnError(EncoderErrorCode.Cancelled, 'encode cancelled', { cause: err });
+      throw encoderError(EncoderErrorCode.Cancelled, 'encode cancelled', { cause: err });
     }
     if (isCdnError(err, 'CDN_ERR_ABORTED') || (err instanceof Error && err.name === 'AbortError')) {
-      throw new CdnError(EncoderErrorCode.Cancelled, 'encode cancelled', { cause: err });
+      throw encoderError(EncoderErrorCode.Cancelled, 'encode cancelled', { cause: err });
     }
     throw err;
   } finally {
@@ -211,7 +210,7 @@ async function runPipeline(p: PipelineInput): Promise<LadderFile> {
   );
   timings.searchMs = Math.round(performance.now() - searchStarted);
   if (search.rungs.length === 0) {
-    throw new CdnError(
+    throw encoderError(
       EncoderErrorCode.NoLadder,
       `no rung could be chosen for ${p.sourcePath} (${search.probes.length} probes)`,
     );
@@ -298,7 +297,7 @@ async function runPipeline(p: PipelineInput): Promise<LadderFile> {
     ),
   );
   if (!keyframesAligned(analysed.map((a) => a.keyframesS))) {
-    throw new CdnError(
+    throw encoderError(
       EncoderErrorCode.GopMisaligned,
       'the renditions have misaligned keyframes; the ladder would not be switchable',
     );
@@ -519,8 +518,7 @@ async function moveIntoPlace(stagingDir: string, outDir: string, overwrite: bool
     await rename(stagingDir, outDir);
     return;
   }
-  if (!overwrite)
-    throw new CdnError(EncoderErrorCode.OutputExists, `output ${outDir} already exists`, { statusCode: 409 });
+  if (!overwrite) throw encoderError(EncoderErrorCode.OutputExists, `output ${outDir} already exists`);
   const old = `${stagingDir}.old`;
   await rename(outDir, old);
   await rename(stagingDir, outDir);

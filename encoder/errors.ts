@@ -1,3 +1,5 @@
+import { CdnError, type CdnErrorOptions } from '../common/errors.js';
+
 /** Error codes of the encoder. Each is documented in docs/errors.md. */
 export const EncoderErrorCode = {
   SourceNotFound: 'ENC_ERR_SOURCE_NOT_FOUND',
@@ -20,3 +22,33 @@ export const EncoderErrorCode = {
 } as const;
 
 export type EncoderErrorCode = (typeof EncoderErrorCode)[keyof typeof EncoderErrorCode];
+
+/** HTTP status of each code, as docs/errors.md lists them (for the origin's job API). */
+const STATUS: Record<EncoderErrorCode, number> = {
+  ENC_ERR_SOURCE_NOT_FOUND: 404,
+  ENC_ERR_NOT_MEDIA: 422,
+  ENC_ERR_NO_VIDEO: 422,
+  ENC_ERR_ZERO_DURATION: 422,
+  ENC_ERR_SOURCE_CORRUPT: 422,
+  ENC_ERR_FFMPEG_NOT_FOUND: 500,
+  ENC_ERR_FFMPEG_EXIT: 500,
+  ENC_ERR_FFMPEG_TIMEOUT: 504,
+  ENC_ERR_VMAF_UNAVAILABLE: 500,
+  ENC_ERR_VMAF_MODEL_MISSING: 500,
+  ENC_ERR_VMAF_MODEL_INCOMPATIBLE: 500,
+  ENC_ERR_METRIC_PARSE: 500,
+  ENC_ERR_INVALID_OPTIONS: 400,
+  ENC_ERR_OUTPUT_EXISTS: 409,
+  ENC_ERR_NO_LADDER: 422,
+  ENC_ERR_CANCELLED: 499,
+  ENC_ERR_GOP_MISALIGNED: 500,
+};
+
+/** An encoder error with the HTTP status its code maps to. */
+export function encoderError(
+  code: EncoderErrorCode,
+  message: string,
+  options: Omit<CdnErrorOptions, 'statusCode'> = {},
+): CdnError {
+  return new CdnError(code, message, { ...options, statusCode: STATUS[code] });
+}

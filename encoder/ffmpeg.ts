@@ -1,6 +1,6 @@
-import { CdnError, CommonErrorCode, isCdnError } from '../common/errors.js';
+import { CommonErrorCode, isCdnError } from '../common/errors.js';
 import { runProcess, type ProcessResult } from '../common/process.js';
-import { EncoderErrorCode } from './errors.js';
+import { EncoderErrorCode, encoderError } from './errors.js';
 
 /** FFmpeg's `-progress` output: `key=value` lines, a block ending in `progress=continue|end`. */
 export function parseProgressSeconds(line: string): number | undefined {
@@ -24,7 +24,7 @@ export interface FfmpegRunOptions {
 /** Maps the runner's generic failures to the encoder's codes. */
 export function toEncoderError(err: unknown, tool: string): unknown {
   if (!isCdnError(err)) return err;
-  const mapped: Record<string, string> = {
+  const mapped: Record<string, EncoderErrorCode> = {
     [CommonErrorCode.ProcessSpawn]: EncoderErrorCode.FfmpegNotFound,
     [CommonErrorCode.ProcessExit]: EncoderErrorCode.FfmpegExit,
     [CommonErrorCode.ProcessTimeout]: EncoderErrorCode.FfmpegTimeout,
@@ -36,7 +36,7 @@ export function toEncoderError(err: unknown, tool: string): unknown {
     code === EncoderErrorCode.FfmpegNotFound
       ? `${err.message} (install FFmpeg, or set ${tool === 'ffprobe' ? 'FFPROBE_PATH' : 'FFMPEG_PATH'})`
       : err.message;
-  return new CdnError(code, message, { cause: err, ...(err.details ? { details: err.details } : {}) });
+  return encoderError(code, message, { cause: err, ...(err.details ? { details: err.details } : {}) });
 }
 
 /** Runs FFmpeg (or ffprobe) with the product's process runner, reporting progress as a fraction. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { CdnError } from '../common/errors.js';
+import type { CdnError } from '../common/errors.js';
 import { buildQualityArgs, type QualityMeasureInput } from './argv.js';
-import { EncoderErrorCode } from './errors.js';
+import { EncoderErrorCode, encoderError } from './errors.js';
 import { runFfmpeg, type FfmpegRunOptions } from './ffmpeg.js';
 import { summarizeScores } from './ladder/stats.js';
 import type { QualityMetric, QualityStats } from './ladder/types.js';
@@ -13,7 +13,7 @@ import type { QualityMetric, QualityStats } from './ladder/types.js';
 export const MAX_DB = 60;
 
 function metricError(metric: string, detail: string): CdnError {
-  return new CdnError(EncoderErrorCode.MetricParse, `cannot read the ${metric} log: ${detail}`);
+  return encoderError(EncoderErrorCode.MetricParse, `cannot read the ${metric} log: ${detail}`);
 }
 
 /** Per-frame VMAF scores from a libvmaf JSON log (the same `frames[].metrics.vmaf` in 1.x and 2.x). */

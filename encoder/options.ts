@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { CdnError } from '../common/errors.js';
-import { EncoderErrorCode } from './errors.js';
+import { EncoderErrorCode, encoderError } from './errors.js';
 import type { QualityMetric, Resolution } from './ladder/types.js';
 
 /** The default candidate resolutions of the ladder search (16:9, largest first). */
@@ -63,7 +62,10 @@ export const encodeOptionsSchema = z
     floorQuality: z.number().nonnegative().optional(),
     /** Quality gap between rungs; default per metric (VMAF 6, about one JND). */
     qualityStep: z.number().positive().optional(),
-    /** The bottom rung never goes below this rate, in kbit/s. */
+    /**
+     * The bottom rung is not placed below this rate, in kbit/s (a title whose top rung already needs
+     * less gets that single rung).
+     */
     floorBitrateKbps: z.number().positive().default(200),
     /** Optional cap on the top rung's rate, in kbit/s. */
     maxBitrateKbps: z.number().positive().optional(),
@@ -141,9 +143,7 @@ export function resolveEncodeSettings(
   const parsed = encodeOptionsSchema.safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`);
-    throw new CdnError(EncoderErrorCode.InvalidOptions, `invalid encode options: ${problems.join('; ')}`, {
-      statusCode: 400,
-    });
+    throw encoderError(EncoderErrorCode.InvalidOptions, `invalid encode options: ${problems.join('; ')}`);
   }
   const o = parsed.data;
   const defaults = METRIC_DEFAULTS[o.metric];
@@ -158,9 +158,7 @@ export function resolveEncodeSettings(
     problems.push('segmentDurationS: must be a whole number of GOPs (gopDurationS)');
   }
   if (problems.length > 0) {
-    throw new CdnError(EncoderErrorCode.InvalidOptions, `invalid encode options: ${problems.join('; ')}`, {
-      statusCode: 400,
-    });
+    throw encoderError(EncoderErrorCode.InvalidOptions, `invalid encode options: ${problems.join('; ')}`);
   }
   // Two cores per x264 encode keep its lookahead and frame threads busy without oversubscribing.
   const concurrency = o.concurrency ?? Math.max(1, Math.floor(cores / 2));

@@ -3,7 +3,7 @@ import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
 import { CdnError } from '../common/errors.js';
 import { lastLines } from '../common/process.js';
 import { buildDecodeCheckArgs, type FrameRate } from './argv.js';
-import { EncoderErrorCode } from './errors.js';
+import { EncoderErrorCode, encoderError } from './errors.js';
 import { runFfmpeg } from './ffmpeg.js';
 import type { Resolution } from './ladder/types.js';
 import type { EncoderTools } from './tools.js';
@@ -84,7 +84,7 @@ export function sourceFactsFromProbe(
   const streams: FfprobeStream[] = data.streams ?? [];
   const video = streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1);
   if (!video) {
-    return new CdnError(
+    return encoderError(
       EncoderErrorCode.NoVideo,
       `${path} has no video stream (found: ${describeStreams(streams)})`,
     );
@@ -92,15 +92,15 @@ export function sourceFactsFromProbe(
   const width = positiveNumber(video.width);
   const height = positiveNumber(video.height);
   if (width === undefined || height === undefined) {
-    return new CdnError(EncoderErrorCode.SourceCorrupt, `${path}: the video stream has no frame size`);
+    return encoderError(EncoderErrorCode.SourceCorrupt, `${path}: the video stream has no frame size`);
   }
   const durationS = positiveNumber(data.format?.duration) ?? positiveNumber(video.duration);
   if (durationS === undefined) {
-    return new CdnError(EncoderErrorCode.ZeroDuration, `${path} has no duration (empty, or a still image)`);
+    return encoderError(EncoderErrorCode.ZeroDuration, `${path} has no duration (empty, or a still image)`);
   }
   const frameRate = parseRate(video.avg_frame_rate) ?? parseRate(video.r_frame_rate);
   if (!frameRate) {
-    return new CdnError(EncoderErrorCode.SourceCorrupt, `${path}: the video stream has no frame rate`);
+    return encoderError(EncoderErrorCode.SourceCorrupt, `${path}: the video stream has no frame rate`);
   }
   const sar = parseRatio(video.sample_aspect_ratio);
   const displayWidth = sar >= 1 ? Math.round(width * sar) : width;
@@ -183,13 +183,13 @@ export async function probeSource(
   let sizeBytes: number;
   try {
     const info = await stat(path);
-    if (!info.isFile()) throw new CdnError(EncoderErrorCode.SourceNotFound, `${path} is not a file`);
+    if (!info.isFile()) throw encoderError(EncoderErrorCode.SourceNotFound, `${path} is not a file`);
     sizeBytes = info.size;
   } catch (err) {
     if (err instanceof CdnError) throw err;
-    throw new CdnError(EncoderErrorCode.SourceNotFound, `source not found: ${path}`, { cause: err });
+    throw encoderError(EncoderErrorCode.SourceNotFound, `source not found: ${path}`, { cause: err });
   }
-  if (sizeBytes === 0) throw new CdnError(EncoderErrorCode.NotMedia, `${path} is empty`);
+  if (sizeBytes === 0) throw encoderError(EncoderErrorCode.NotMedia, `${path} is empty`);
 
   let data: FfprobeData;
   try {
@@ -197,7 +197,7 @@ export async function probeSource(
   } catch (err) {
     const reason = lastLines(err instanceof Error ? err.message : String(err), 2);
     if (/ENOENT|spawn/.test(reason) && !/No such file or directory/.test(reason)) {
-      throw new CdnError(
+      throw encoderError(
         EncoderErrorCode.FfmpegNotFound,
         `cannot run ffprobe at ${tools.ffprobePath} (set FFPROBE_PATH)`,
         { cause: err },
@@ -205,12 +205,12 @@ export async function probeSource(
     }
     const head = await readHead(path, 512);
     throw looksLikeMediaContainer(head)
-      ? new CdnError(
+      ? encoderError(
           EncoderErrorCode.SourceCorrupt,
           `${path} looks like media but cannot be read: ${reason}`,
           { cause: err },
         )
-      : new CdnError(EncoderErrorCode.NotMedia, `${path} is not a media file: ${reason}`, { cause: err });
+      : encoderError(EncoderErrorCode.NotMedia, `${path} is not a media file: ${reason}`, { cause: err });
   }
   const facts = sourceFactsFromProbe(path, sizeBytes, data);
   if (facts instanceof CdnError) throw facts;
@@ -223,7 +223,7 @@ export async function probeSource(
     });
   } catch (err) {
     if (err instanceof CdnError && err.code === EncoderErrorCode.FfmpegExit) {
-      throw new CdnError(
+      throw encoderError(
         EncoderErrorCode.SourceCorrupt,
         `${path} has data that does not decode: ${err.message}`,
         { cause: err },

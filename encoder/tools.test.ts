@@ -90,3 +90,16 @@ describe('encoderToolsConfigFromEnv', () => {
     expect(env.vmafModelPath).toBeUndefined();
   });
 });
+
+describe('error statuses', () => {
+  it('map each encoder code to the HTTP status docs/errors.md gives it', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { EncoderErrorCode, encoderError } = await import('./errors.js');
+    const docs = await readFile(new URL('../docs/errors.md', import.meta.url), 'utf8');
+    for (const code of Object.values(EncoderErrorCode)) {
+      const row = new RegExp('`' + code + '`\\s*\\|\\s*(\\d{3})\\s*\\|').exec(docs);
+      expect(row, code).not.toBeNull();
+      expect(encoderError(code, 'x').statusCode, code).toBe(Number(row![1]));
+    }
+  });
+});

@@ -2,7 +2,7 @@ import { access, constants } from 'node:fs/promises';
 import { CdnError } from '../common/errors.js';
 import type { VmafSetup } from './argv.js';
 import type { EncoderToolsConfig } from './config.js';
-import { EncoderErrorCode } from './errors.js';
+import { EncoderErrorCode, encoderError } from './errors.js';
 import { runFfmpeg } from './ffmpeg.js';
 import type { QualityMetric } from './ladder/types.js';
 
@@ -36,33 +36,33 @@ export function resolveVmafSetup(input: {
 }): VmafSetup | CdnError {
   const { flavour, modelPath } = input;
   if (flavour === 'none') {
-    return new CdnError(
+    return encoderError(
       EncoderErrorCode.VmafUnavailable,
       `this FFmpeg has no libvmaf filter. Use an FFmpeg built with --enable-libvmaf (FFMPEG_PATH), or choose --metric psnr or --metric ssim.`,
     );
   }
   if (modelPath === undefined) {
     if (flavour === 'libvmaf2') return { flavour, modelPath: undefined, builtInVersion: BUILT_IN_VMAF_MODEL };
-    return new CdnError(
+    return encoderError(
       EncoderErrorCode.VmafModelMissing,
       `VMAF_MODEL_PATH is not set and libvmaf 1.x has no built-in model. ${VMAF_HELP}`,
     );
   }
   if (!input.modelExists) {
-    return new CdnError(
+    return encoderError(
       EncoderErrorCode.VmafModelMissing,
       `VMAF model not found at ${modelPath}. ${VMAF_HELP}`,
     );
   }
   if (flavour === 'libvmaf1') {
     if (!modelPath.endsWith('.pkl')) {
-      return new CdnError(
+      return encoderError(
         EncoderErrorCode.VmafModelIncompatible,
         `this FFmpeg has libvmaf 1.x, which needs a .pkl model, but VMAF_MODEL_PATH is ${modelPath}. ${VMAF_HELP}`,
       );
     }
     if (!input.modelSidecarExists) {
-      return new CdnError(
+      return encoderError(
         EncoderErrorCode.VmafModelMissing,
         `${modelPath}.model is missing beside the .pkl model. ${VMAF_HELP}`,
       );
@@ -70,7 +70,7 @@ export function resolveVmafSetup(input: {
     return { flavour, modelPath };
   }
   if (!modelPath.endsWith('.json')) {
-    return new CdnError(
+    return encoderError(
       EncoderErrorCode.VmafModelIncompatible,
       `this FFmpeg has libvmaf 2.x, which needs a .json model, but VMAF_MODEL_PATH is ${modelPath}. ${VMAF_HELP}`,
     );
