@@ -121,7 +121,8 @@ const WALK_STEPS_PER_LEVEL = 2;
  *    next ones while they reach it for fewer bits (easy content is often cheaper at a lower size).
  * 2. Down the quality range in levels of two rung steps to the floor: at each level, search the
  *    current hull resolution and the next smaller one; when the smaller one is cheaper, the hull has
- *    crossed over and the walk continues from it.
+ *    crossed over and the walk continues from it. The walk stops early once the hull's rate is below
+ *    the floor rate, where no rung will go.
  * 3. The probes give each resolution's rate-quality curve where it matters (near the hull); the convex
  *    hull and the rung selection run on those curves.
  */
@@ -203,7 +204,8 @@ export async function searchLadder(
     });
     const next = current + 1;
     if (next >= resolutions.length) {
-      if (currentOutcome === 'unreachable-low') break;
+      const rate = rateAt(current, quality);
+      if (currentOutcome === 'unreachable-low' || (rate !== undefined && rate < s.floorBitrateKbps)) break;
       continue;
     }
     const nextOutcome = await search(next, {
@@ -214,6 +216,9 @@ export async function searchLadder(
     const currentRate = currentOutcome === 'unreachable-low' ? undefined : rateAt(current, quality);
     const nextRate = nextOutcome === 'unreachable-high' ? undefined : rateAt(next, quality);
     if (nextRate !== undefined && (currentRate === undefined || nextRate < currentRate)) current = next;
+    // No rung goes below the floor rate: once the hull is under it, the rest of the walk is wasted.
+    const hullRate = rateAt(current, quality);
+    if (hullRate !== undefined && hullRate < s.floorBitrateKbps) break;
   }
 
   const curves = resolutions.map((_, i) => buildCurve(probesOf[i]!)).filter((c) => c.points.length > 0);

@@ -62,7 +62,10 @@ async function main(): Promise<void> {
           },
         },
       );
-      console.log(`${pattern}: done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      const t = ladder.timings;
+      console.log(
+        `${pattern}: done in ${((performance.now() - started) / 1000).toFixed(0)} s; ${ladder.rungs.length} rungs, BD-rate ${ladder.fixedLadder?.bdRatePercent ?? 'n/a'}%, search ${((t.searchMs ?? 0) / 1000).toFixed(1)} s / encodes ${((t.encodeMs ?? 0) / 1000).toFixed(1)} s = ${((t.searchMs ?? 0) / (t.encodeMs ?? 1)).toFixed(2)}x, ${ladder.probes.length} probes`,
+      );
       rows.push({ pattern, ladder });
       await rm(join(workDir, `${pattern}-out`), { recursive: true, force: true });
     }
