@@ -130,6 +130,8 @@ export async function searchLadder(
   ctx: ProbeContext,
   resolutions: readonly Resolution[],
   onProbe: (probe: Probe, probesDone: number, probesExpected: number) => void,
+  /** Encodes and measures one probe; replaced in tests by a rate-quality model. */
+  probeAt: (ctx: ProbeContext, resolution: Resolution, crf: number) => Promise<Probe> = runProbe,
 ): Promise<LadderSearchResult> {
   const s = ctx.settings;
   const probesOf = resolutions.map((): Probe[] => []);
@@ -158,7 +160,7 @@ export async function searchLadder(
         probes,
       );
       if (step.kind === 'done') return step.reason;
-      const probe = await runProbe(ctx, resolutions[index]!, step.crf);
+      const probe = await probeAt(ctx, resolutions[index]!, step.crf);
       probes.push(probe);
       all.push(probe);
       onProbe(probe, all.length, Math.max(probesExpected, all.length + 1));
@@ -221,7 +223,8 @@ export async function searchLadder(
     if (hullRate !== undefined && hullRate < s.floorBitrateKbps) break;
   }
 
-  const curves = resolutions.map((_, i) => buildCurve(probesOf[i]!)).filter((c) => c.points.length > 0);
+  // Resolutions the walk never reached have no curve.
+  const curves = probesOf.filter((probes) => probes.length > 0).map((probes) => buildCurve(probes));
   const rungs = selectRungs(curves, {
     targetQuality: s.targetQuality,
     floorQuality: s.floorQuality,

@@ -265,8 +265,16 @@ export function selectRungs(curves: readonly RdCurve[], options: RungSelectionOp
     if (top === undefined) return [];
   }
 
+  // A rung found by quality sits on the curves that reach that quality; a smaller size whose curve does
+  // not reach down so far can still give more quality at the same rate. The hull decides at each rate.
+  const onHull = (rung: PlannedRung | undefined): PlannedRung | undefined => {
+    if (rung === undefined) return undefined;
+    const atRate = bestAtBitrate(usable, rung.predictedBitrateKbps);
+    return atRate !== undefined && atRate.predictedQuality > rung.predictedQuality ? atRate : rung;
+  };
+
   // 2. Bottom.
-  let bottom = bestAtOrAboveQuality(usable, Math.max(floorQuality, minAchievable));
+  let bottom = onHull(bestAtOrAboveQuality(usable, Math.max(floorQuality, minAchievable)));
   if (bottom !== undefined && bottom.predictedBitrateKbps < floorBitrateKbps) {
     bottom = bestAtOrAboveBitrate(usable, floorBitrateKbps);
   }
@@ -284,10 +292,11 @@ export function selectRungs(curves: readonly RdCurve[], options: RungSelectionOp
   for (;;) {
     const rateLimitKbps = previous.predictedBitrateKbps / minBitrateRatio;
     const byQuality = bestAtOrBelowQuality(usable, previous.predictedQuality - qualityStep);
-    const next =
+    const next = onHull(
       byQuality !== undefined && byQuality.predictedBitrateKbps <= rateLimitKbps
         ? byQuality
-        : bestAtOrBelowBitrate(usable, rateLimitKbps);
+        : bestAtOrBelowBitrate(usable, rateLimitKbps),
+    );
     if (next === undefined) break;
     if (next.predictedBitrateKbps < bottom.predictedBitrateKbps * minBitrateRatio) break;
     if (next.predictedQuality <= bottom.predictedQuality) break;
