@@ -69,6 +69,9 @@ describe('cdn command line', () => {
     expect(encode.stdout).toMatch(/VMAF_MODEL_PATH/);
     const demo = await cdn(['demo', '--help']);
     expect(demo.code).toBe(0);
+    const pack = await cdn(['package', '--help']);
+    expect(pack.code).toBe(0);
+    expect(pack.stdout).toMatch(/SHAKA_PACKAGER_PATH/);
   });
 
   it('exits 2 on bad usage with a message naming the problem', async () => {
@@ -83,6 +86,12 @@ describe('cdn command line', () => {
       [['encode', source, '--out', join(dir, 'x'), '--resolutions', '1280by720'], /CDN_ERR_USAGE.*1280by720/],
       [['encode', source, '--out', join(dir, 'x'), '--floor', '99'], /ENC_ERR_INVALID_OPTIONS.*floorQuality/],
       [['nonsense'], /unknown command/],
+      [['package', dir], /required option '-o, --out/],
+      [['package', dir, '--out', join(dir, 'x'), '--min-buffer-time', '-1'], /--min-buffer-time/],
+      [
+        ['encode', source, '--out', join(dir, 'x'), '--title-id', 'abc'],
+        /CDN_ERR_USAGE.*--title-id needs --package/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await cdn(args);
@@ -123,6 +132,51 @@ describe('cdn command line', () => {
     expect(await exists(join(out, ladder.rungs[0]!.file))).toBe(true);
     // Not a terminal: plain progress lines.
     expect(r.stderr).toMatch(/\[probing +\d+%\]/);
+  }, 180_000);
+
+  it('encodes and packages in one go with --package, then cdn package repackages the renditions', async () => {
+    const out = join(dir, 'both');
+    const pkg = join(dir, 'both-package');
+    const r = await cdn([
+      'encode',
+      source,
+      '--out',
+      out,
+      '--metric',
+      'psnr',
+      '--resolutions',
+      '320x180',
+      '--preset',
+      'ultrafast',
+      '--sample-duration',
+      '1',
+      '--package',
+      pkg,
+      '--title-id',
+      'cli-title',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/title cli-title version \d{8}T\d{6}Z-[0-9a-f]{12}/);
+    expect(r.stdout).toMatch(/HLS .*master\.m3u8/);
+    expect(r.stderr).toMatch(/\[packaging +\d+%\]/);
+    expect((await readdir(pkg)).sort()).toEqual([
+      'audio',
+      'ladder.json',
+      'manifest.mpd',
+      'master.m3u8',
+      'title.json',
+      'video',
+    ]);
+
+    const again = await cdn(['package', out, '--out', join(dir, 'again'), '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as { id: string }).id).toBe('again');
+    const refused = await cdn(['package', out, '--out', join(dir, 'again')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/error MANIFEST_ERR_OUTPUT_EXISTS/);
+    const missing = await cdn(['package', join(dir, 'nothing-here'), '--out', join(dir, 'never2')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/error MANIFEST_ERR_RENDITION_MISSING/);
   }, 180_000);
 
   it('cancels cleanly on Ctrl-C: exit 1, no output, no partial files', async () => {

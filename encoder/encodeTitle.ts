@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { isCdnError } from '../common/errors.js';
+import { moveIntoPlace, pathExists, stagingPathFor } from '../common/files.js';
 import {
   buildAudioEncodeArgs,
   buildPacketProbeArgs,
@@ -108,7 +108,7 @@ export async function encodeTitle(
 
   await mkdir(dirname(outDir), { recursive: true });
   const workDir = await mkdtemp(join(tmpdir(), 'cdn-encode-'));
-  const stagingDir = join(dirname(outDir), `.${basename(outDir)}.partial-${randomBytes(4).toString('hex')}`);
+  const stagingDir = stagingPathFor(outDir);
   await mkdir(join(stagingDir, 'video'), { recursive: true });
   let succeeded = false;
   try {
@@ -127,7 +127,10 @@ export async function encodeTitle(
     await writeFile(join(stagingDir, 'ladder.json'), `${JSON.stringify(ladder, null, 2)}\n`);
     report('writing', 0.5, `publishing ${outDir}`);
     signal?.throwIfAborted();
-    await moveIntoPlace(stagingDir, outDir, settings.overwrite);
+    await moveIntoPlace(stagingDir, outDir, {
+      overwrite: settings.overwrite,
+      existsError: () => encoderError(EncoderErrorCode.OutputExists, `output ${outDir} already exists`),
+    });
     succeeded = true;
     report('writing', 1, `wrote ${outDir}`);
     hooks.onProgress?.({ phase: 'done', percent: 100, message: `${ladder.rungs.length} rungs in ${outDir}` });
@@ -501,28 +504,6 @@ async function analyseVideo(
     summary: bitrateSummary(packets, durationS, settings.segmentDurationS),
     keyframesS: keyframeTimesS(packets),
   };
-}
-
-async function pathExists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Renames the finished staging directory into place; an existing output is replaced only with overwrite. */
-async function moveIntoPlace(stagingDir: string, outDir: string, overwrite: boolean): Promise<void> {
-  if (!(await pathExists(outDir))) {
-    await rename(stagingDir, outDir);
-    return;
-  }
-  if (!overwrite) throw encoderError(EncoderErrorCode.OutputExists, `output ${outDir} already exists`);
-  const old = `${stagingDir}.old`;
-  await rename(outDir, old);
-  await rename(stagingDir, outDir);
-  await rm(old, { recursive: true, force: true });
 }
 
 function round1(v: number): number {

@@ -11,7 +11,9 @@ import {
   type SyntheticPattern,
 } from '../../encoder/index.js';
 import { positiveNumber, withInterrupt } from '../cli.js';
+import { packageTitle } from '../../manifests/index.js';
 import { createProgressReporter } from '../progress.js';
+import { formatPackageSummary } from './package.js';
 import { formatLadderSummary } from './encode.js';
 
 interface DemoOptions {
@@ -69,9 +71,15 @@ export function demoCommand(): Command {
             { outDir: join(workDir, 'renditions'), overwrite: true, metric: opts.metric, compareFixed: true },
             { signal, tools, onProgress: (p) => progress.update(p) },
           );
+          const packaged = await packageTitle(
+            result.outDir,
+            { outDir: join(workDir, 'package'), overwrite: true, titleId: 'demo' },
+            { signal, onProgress: (p) => progress.update(p) },
+          );
           progress.stop();
           process.stdout.write(
-            `${formatLadderSummary(result.ladder)}\nrenditions and ladder.json in ${result.outDir}\n`,
+            `${formatLadderSummary(result.ladder)}\nrenditions and ladder.json in ${result.outDir}\n` +
+              `${formatPackageSummary(packaged.title, packaged.outDir)}\n`,
           );
         });
       } finally {

@@ -8,6 +8,7 @@ import {
 } from '../../encoder/index.js';
 import { numberOption, positiveInteger, positiveNumber, withInterrupt } from '../cli.js';
 import { createProgressReporter } from '../progress.js';
+import { formatPackageSummary, runPackaging } from './package.js';
 
 interface EncodeCliOptions {
   out: string;
@@ -33,6 +34,8 @@ interface EncodeCliOptions {
   verify: boolean;
   compareFixed?: boolean;
   json?: boolean;
+  package?: string;
+  titleId?: string;
 }
 
 /** Maps the command line onto the encoder's options (validated by the encoder itself). */
@@ -162,7 +165,12 @@ export function encodeCommand(): Command {
     .option('--concurrency <n>', 'encodes at once (default: cores / 2)', positiveInteger('--concurrency'))
     .option('--no-verify', 'skip measuring the final renditions against the whole source')
     .option('--compare-fixed', "also encode Apple's fixed H.264 ladder and report the BD-rate against it")
-    .option('--json', 'print ladder.json to standard output instead of the table')
+    .option('--json', 'print ladder.json (title.json with --package) to standard output instead of the table')
+    .option(
+      '--package <dir>',
+      'then package the renditions into DASH + HLS in this directory (see cdn package)',
+    )
+    .option('--title-id <id>', "title id of the package (default: the package directory's name)")
     .addHelpText(
       'after',
       `
@@ -174,17 +182,33 @@ Exit codes: 0 done, 1 failed or cancelled, 2 bad usage.`,
     )
     .action(async (source: string, opts: EncodeCliOptions) => {
       const input = encodeOptionsFromCli(opts);
+      if (opts.titleId !== undefined && opts.package === undefined) {
+        throw new CdnError('CDN_ERR_USAGE', '--title-id needs --package');
+      }
       const progress = createProgressReporter();
       try {
         const result = await withInterrupt((signal) =>
           encodeTitle(source, input, { signal, onProgress: (p) => progress.update(p) }),
         );
+        const packaged =
+          opts.package === undefined
+            ? undefined
+            : await runPackaging(
+                result.outDir,
+                {
+                  out: opts.package,
+                  ...(opts.titleId !== undefined ? { titleId: opts.titleId } : {}),
+                  ...(opts.force ? { force: true } : {}),
+                },
+                progress,
+              );
         progress.stop();
-        process.stdout.write(
-          opts.json
-            ? `${JSON.stringify(result.ladder, null, 2)}\n`
-            : `${formatLadderSummary(result.ladder)}\nwrote ${result.outDir}\n`,
-        );
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(packaged?.title ?? result.ladder, null, 2)}\n`);
+          return;
+        }
+        process.stdout.write(`${formatLadderSummary(result.ladder)}\nwrote ${result.outDir}\n`);
+        if (packaged) process.stdout.write(`${formatPackageSummary(packaged.title, packaged.outDir)}\n`);
       } finally {
         progress.stop();
       }
