@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ExitCode, reportFailure } from './cli.js';
 import { demoCommand } from './commands/demo.js';
 import { encodeCommand } from './commands/encode.js';
+import { originCommand } from './commands/origin.js';
 import { packageCommand } from './commands/package.js';
 
 function version(): string {
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
     .version(version())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [demoCommand(), encodeCommand(), packageCommand()]) {
+  for (const command of [demoCommand(), encodeCommand(), packageCommand(), originCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   return program;

@@ -57,3 +57,11 @@ export function toCdnError(value: unknown, fallbackCode = 'CDN_ERR_INTERNAL'): C
   const message = value instanceof Error ? value.message : String(value);
   return new CdnError(fallbackCode, message, { cause: value });
 }
+
+/** Builds one part's error constructor: each code gets the HTTP status the part's table gives it. */
+export function codedErrorFactory<C extends string>(
+  statusOf: Readonly<Record<C, number>>,
+): (code: C, message: string, options?: Omit<CdnErrorOptions, 'statusCode'>) => CdnError {
+  return (code, message, options = {}) =>
+    new CdnError(code, message, { ...options, statusCode: statusOf[code] });
+}

@@ -1,4 +1,4 @@
-import { CdnError, type CdnErrorOptions } from '../common/errors.js';
+import { codedErrorFactory } from '../common/errors.js';
 
 /** Error codes of the encoder. Each is documented in docs/errors.md. */
 export const EncoderErrorCode = {
@@ -45,10 +45,4 @@ const STATUS: Record<EncoderErrorCode, number> = {
 };
 
 /** An encoder error with the HTTP status its code maps to. */
-export function encoderError(
-  code: EncoderErrorCode,
-  message: string,
-  options: Omit<CdnErrorOptions, 'statusCode'> = {},
-): CdnError {
-  return new CdnError(code, message, { ...options, statusCode: STATUS[code] });
-}
+export const encoderError = codedErrorFactory<EncoderErrorCode>(STATUS);

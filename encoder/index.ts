@@ -12,6 +12,7 @@ export { ladderFileSchema, LADDER_SCHEMA_VERSION, type LadderFile, type LadderRu
 export {
   APPLE_FIXED_LADDER,
   DEFAULT_RESOLUTIONS,
+  X264_PRESETS,
   METRIC_DEFAULTS,
   encodeOptionsSchema,
   parseResolution,

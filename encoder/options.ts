@@ -38,7 +38,8 @@ export function parseResolution(text: string): Resolution | undefined {
   return { width: Number(match[1]), height: Number(match[2]) };
 }
 
-const x264Presets = [
+/** x264 presets, fastest first. */
+export const X264_PRESETS = [
   'ultrafast',
   'superfast',
   'veryfast',
@@ -85,12 +86,12 @@ export const encodeOptionsSchema = z
     /** GOP length, in s: keyframes at every GOP, aligned across rungs. */
     gopDurationS: z.number().min(0.5).max(10).default(2),
     /** x264 preset of the final encodes. */
-    preset: z.enum(x264Presets).default('medium'),
+    preset: z.enum(X264_PRESETS).default('medium'),
     /**
      * x264 preset of the search probes; default: the final preset. A faster one makes the search
      * cheaper but its CRFs then predict the final rates and qualities less well.
      */
-    searchPreset: z.enum(x264Presets).optional(),
+    searchPreset: z.enum(X264_PRESETS).optional(),
     minCrf: z.number().min(0).max(51).default(12),
     maxCrf: z.number().min(0).max(51).default(51),
     /** Probes per CRF search before it settles for the closest. */
@@ -129,7 +130,7 @@ export interface EncodeSettings extends Omit<
   qualityStep: number;
   toleranceQuality: number;
   sampleCount: number | undefined;
-  searchPreset: (typeof x264Presets)[number];
+  searchPreset: (typeof X264_PRESETS)[number];
   concurrency: number;
   /** x264 threads per encode so that `concurrency` encodes fill the machine. */
   threadsPerEncode: number;

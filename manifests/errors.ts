@@ -1,4 +1,4 @@
-import { CdnError, type CdnErrorOptions } from '../common/errors.js';
+import { codedErrorFactory, type CdnError } from '../common/errors.js';
 
 /** Error codes of packaging and the manifest library. Each is documented in docs/errors.md. */
 export const ManifestErrorCode = {
@@ -34,13 +34,7 @@ const STATUS: Record<ManifestErrorCode, number> = {
   MANIFEST_ERR_INVALID_OPTIONS: 400,
 };
 
-export function manifestError(
-  code: ManifestErrorCode,
-  message: string,
-  options: Omit<CdnErrorOptions, 'statusCode'> = {},
-): CdnError {
-  return new CdnError(code, message, { ...options, statusCode: STATUS[code] });
-}
+export const manifestError = codedErrorFactory<ManifestErrorCode>(STATUS);
 
 /**
  * One problem found in a manifest, with where it is: `line` (1-based) for HLS, `path` (element path

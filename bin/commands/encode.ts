@@ -5,6 +5,7 @@ import {
   parseResolution,
   type EncodeOptionsInput,
   type LadderFile,
+  X264_PRESETS,
 } from '../../encoder/index.js';
 import { numberOption, positiveInteger, positiveNumber, withInterrupt } from '../cli.js';
 import { createProgressReporter } from '../progress.js';
@@ -108,17 +109,7 @@ export function formatLadderSummary(ladder: LadderFile): string {
 }
 
 export function encodeCommand(): Command {
-  const presets = [
-    'ultrafast',
-    'superfast',
-    'veryfast',
-    'faster',
-    'fast',
-    'medium',
-    'slow',
-    'slower',
-    'veryslow',
-  ];
+  const presets = [...X264_PRESETS];
   return new Command('encode')
     .description('Encode a source into a per-title bitrate ladder (FFmpeg + VMAF) and write ladder.json')
     .argument('<source>', 'source media file')

@@ -1,0 +1,92 @@
+/**
+ * The edge appliance: cache policy (RFC 9111), cache keys, URL tokens, HRW placement, admission,
+ * and the memory and disk cache stores. Other parts import only from here.
+ */
+export { EdgeErrorCode, edgeError } from './errors.js';
+export {
+  DEFAULT_FRESHNESS_POLICY,
+  STORED_HEADER_NAMES,
+  conditionalHeadersFor,
+  currentAgeS,
+  decideCache,
+  decideOnUpstreamError,
+  freshnessLifetime,
+  pickStoredHeaders,
+  storable,
+  updateAfterRevalidation,
+  type CacheDecision,
+  type CacheRequest,
+  type ConditionalHeaders,
+  type FreshnessPolicy,
+  type FreshnessSource,
+  type NotStorableReason,
+  type PassReason,
+  type RevalidationResult,
+  type StorableVerdict,
+  type StoredHeaderName,
+  type StoredHeaders,
+  type StoredResponse,
+  type UpstreamErrorDecision,
+  type UpstreamResponse,
+} from './policy/freshness.js';
+export {
+  DELTA_SECONDS_MAX,
+  formatHttpDate,
+  headerValue,
+  parseCacheControl,
+  parseDeltaSeconds,
+  parseHttpDate,
+  type CacheDirectives,
+  type HeaderBag,
+} from './policy/headers.js';
+export {
+  CMCD_QUERY_PARAM,
+  TOKEN_QUERY_PARAM,
+  cacheKeyFor,
+  canonicalPath,
+  objectTypeOf,
+  titleKeyPrefix,
+  titleOfPath,
+  type CacheKeyInfo,
+  type CacheKeyOptions,
+  type ObjectType,
+} from './policy/cacheKey.js';
+export {
+  MIN_TOKEN_KEY_BYTES,
+  prefixCovers,
+  signToken,
+  tokenFailureError,
+  verifyToken,
+  type SignTokenInput,
+  type TokenFailure,
+  type TokenKeyring,
+  type TokenVerdict,
+} from './tokens/token.js';
+export { hrwOwner, hrwRank, type Peer } from './placement/hrw.js';
+export {
+  AdmitAll,
+  SecondHitAdmission,
+  TinyLfuAdmission,
+  type AdmissionPolicy,
+  type SecondHitOptions,
+  type TinyLfuOptions,
+} from './cache/admission.js';
+export { MEMORY_ENTRY_OVERHEAD_BYTES, MemoryStore, type MemoryStoreOptions } from './cache/memoryStore.js';
+export {
+  DISK_ENTRY_OVERHEAD_BYTES,
+  DiskStore,
+  type DiskFs,
+  type DiskOpenReport,
+  type DiskStoreOptions,
+} from './cache/diskStore.js';
+export type {
+  CacheEntry,
+  CacheEntryMeta,
+  CachePutMeta,
+  CacheStore,
+  CacheStoreHealth,
+  CacheStoreStats,
+  CacheWriteMeta,
+  CacheWriter,
+  PutResult,
+} from './cache/types.js';
