@@ -89,8 +89,11 @@ export function enrichHlsMaster(
     }
     return enriched;
   });
-  const enriched = { ...master, variants };
-  return { ...enriched, version: Math.max(master.version ?? 1, minimumHlsVersion(enriched)) };
+  const enriched: HlsMasterPlaylist = { ...master, variants };
+  // Declare a version only when the playlist needs more than version 1 (RFC 8216 §4.3.1.2).
+  const needed = minimumHlsVersion(enriched);
+  if (needed > (master.version ?? 1)) enriched.version = needed;
+  return enriched;
 }
 
 /**
