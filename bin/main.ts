@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ExitCode, reportFailure } from './cli.js';
 import { demoCommand } from './commands/demo.js';
+import { edgeCommand } from './commands/edge.js';
 import { encodeCommand } from './commands/encode.js';
 import { originCommand } from './commands/origin.js';
 import { packageCommand } from './commands/package.js';
@@ -24,7 +25,7 @@ export function buildProgram(): Command {
     .version(version())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [demoCommand(), encodeCommand(), packageCommand(), originCommand()]) {
+  for (const command of [demoCommand(), encodeCommand(), packageCommand(), originCommand(), edgeCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   return program;

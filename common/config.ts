@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { CdnError, CommonErrorCode } from './errors.js';
 
@@ -43,4 +44,26 @@ export function envValue(
 ): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** Reads a JSON config file holding one object; CDN_ERR_CONFIG_INVALID naming the file otherwise. */
+export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new CdnError(CommonErrorCode.ConfigInvalid, `cannot read ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new CdnError(CommonErrorCode.ConfigInvalid, `${path} is not JSON: ${(err as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new CdnError(CommonErrorCode.ConfigInvalid, `${path} must hold a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
 }

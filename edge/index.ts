@@ -90,3 +90,22 @@ export type {
   CacheWriter,
   PutResult,
 } from './cache/types.js';
+export { buildEdgeApp, type EdgeApp, type EdgeAppDeps } from './app.js';
+export { startEdge, type RunningEdge } from './main.js';
+export {
+  edgeConfigFromInput,
+  edgeConfigSchema,
+  edgeEnvInput,
+  loadEdgeConfig,
+  tokenKeyring,
+  type EdgeConfig,
+  type EdgeConfigInput,
+} from './config.js';
+export { EdgeHttpErrorCode, edgeHttpError } from './http/errors.js';
+export { decideRange, isNotModified, type RangeDecision, type Validators } from './http/negotiate.js';
+export {
+  createEdgeMetrics,
+  type CacheStatusLabel,
+  type EdgeMetrics,
+  type UpstreamOutcome,
+} from './metrics.js';

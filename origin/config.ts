@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { envValue, loadConfig } from '../common/config.js';
-import { CdnError, CommonErrorCode } from '../common/errors.js';
+import { envValue, loadConfig, readConfigFile } from '../common/config.js';
 
 const GIB = 1024 * 1024 * 1024;
 
@@ -131,32 +129,7 @@ export async function loadOriginConfig(sources: {
   flags?: Partial<OriginConfigInput>;
   env?: Readonly<Record<string, string | undefined>>;
 }): Promise<OriginConfig> {
-  let file: Record<string, unknown> = {};
-  if (sources.configPath !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(sources.configPath, 'utf8');
-    } catch (err) {
-      throw new CdnError(
-        CommonErrorCode.ConfigInvalid,
-        `cannot read ${sources.configPath}: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      throw new CdnError(
-        CommonErrorCode.ConfigInvalid,
-        `${sources.configPath} is not JSON: ${(err as Error).message}`,
-      );
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new CdnError(CommonErrorCode.ConfigInvalid, `${sources.configPath} must hold a JSON object`);
-    }
-    file = parsed as Record<string, unknown>;
-  }
+  const file = sources.configPath === undefined ? {} : await readConfigFile(sources.configPath);
   return originConfigFromInput(
     { ...file, ...originEnvInput(sources.env ?? process.env), ...(sources.flags ?? {}) },
     sources.configPath ?? 'origin config',

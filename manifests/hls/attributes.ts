@@ -11,53 +11,96 @@ export type LexResult = { ok: true; attributes: HlsAttribute[] } | { ok: false; 
 
 /** AttributeName is [A-Z0-9-] (RFC 8216 §4.2); lower case and `_` are tolerated as seen in the wild. */
 const NAME = /^[A-Za-z0-9_-]+$/;
-const NAME_AT = /[A-Za-z0-9_-]+/y;
-/** An unquoted value (enumerated-string, numbers, hexadecimal, resolution): no quote, comma or whitespace. */
-const UNQUOTED_AT = /[^",\s]+/y;
 
 /** `NAME=VALUE(,NAME=VALUE)*`; an empty list is accepted (validation reports missing attributes). */
 export function lexAttributeList(text: string): LexResult {
   const attributes: HlsAttribute[] = [];
   const seen = new Set<string>();
+  const length = text.length;
   let i = 0;
-  while (i < text.length) {
-    const name = matchAt(NAME_AT, text, i);
-    if (name === undefined) return fail(`expected an attribute name at column ${i + 1}`);
-    i += name.length;
-    if (text[i] !== '=') return fail(`expected '=' after ${name}`);
+  while (i < length) {
+    const nameEnd = scanName(text, i);
+    if (nameEnd === i) return fail(`expected an attribute name at column ${i + 1}`);
+    const name = text.slice(i, nameEnd);
+    i = nameEnd;
+    if (text.charCodeAt(i) !== EQUALS) return fail(`expected '=' after ${name}`);
     i++;
-    const value = lexValue(text, i);
-    if (!value.ok) return fail(`${name}: ${value.message}`);
+    let value: string;
+    let quoted: boolean;
+    if (text.charCodeAt(i) === QUOTE) {
+      const close = text.indexOf('"', i + 1);
+      if (close < 0) return fail(`${name}: unterminated quoted-string`);
+      value = text.slice(i + 1, close);
+      quoted = true;
+      i = close + 1;
+    } else {
+      const end = scanUnquoted(text, i);
+      if (end === i) return fail(`${name}: empty value`);
+      value = text.slice(i, end);
+      quoted = false;
+      i = end;
+    }
     // One AttributeName/AttributeValue pair per AttributeName (RFC 8216 §4.2).
     if (seen.has(name)) return fail(`${name} appears more than once`);
     seen.add(name);
-    attributes.push({ name, value: value.value, quoted: value.quoted });
-    i = value.end;
-    if (i === text.length) break;
-    if (text[i] !== ',') return fail(`expected ',' after the value of ${name}`);
+    attributes.push({ name, value, quoted });
+    if (i === length) break;
+    if (text.charCodeAt(i) !== COMMA) return fail(`expected ',' after the value of ${name}`);
     i++;
-    while (text[i] === ' ') i++; // tolerated: `A=1, B=2`
-    if (i === text.length) return fail('attribute list ends with a comma');
+    while (text.charCodeAt(i) === SPACE) i++; // tolerated: `A=1, B=2`
+    if (i === length) return fail('attribute list ends with a comma');
   }
   return { ok: true, attributes };
 }
 
-type LexedValue = { ok: true; value: string; quoted: boolean; end: number } | { ok: false; message: string };
+const EQUALS = 0x3d;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const SPACE = 0x20;
 
-function lexValue(text: string, start: number): LexedValue {
-  if (text[start] === '"') {
-    const close = text.indexOf('"', start + 1);
-    if (close < 0) return { ok: false, message: 'unterminated quoted-string' };
-    return { ok: true, value: text.slice(start + 1, close), quoted: true, end: close + 1 };
+/** The end of the run of [A-Za-z0-9_-] at `start` (NAME, without a regex). */
+function scanName(text: string, start: number): number {
+  let i = start;
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (
+      (c >= 0x41 && c <= 0x5a) || // A-Z
+      (c >= 0x61 && c <= 0x7a) || // a-z
+      (c >= 0x30 && c <= 0x39) || // 0-9
+      c === 0x2d || // -
+      c === 0x5f // _
+    ) {
+      i++;
+    } else return i; // NaN past the end
   }
-  const value = matchAt(UNQUOTED_AT, text, start);
-  if (value === undefined) return { ok: false, message: 'empty value' };
-  return { ok: true, value, quoted: false, end: start + value.length };
 }
 
-function matchAt(sticky: RegExp, text: string, at: number): string | undefined {
-  sticky.lastIndex = at;
-  return sticky.exec(text)?.[0];
+/** The end of the run of characters other than `"`, `,` and whitespace (regex \s) at `start`. */
+function scanUnquoted(text: string, start: number): number {
+  const length = text.length;
+  let i = start;
+  while (i < length) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE || c === COMMA || isRegExpSpace(c)) break;
+    i++;
+  }
+  return i;
+}
+
+/** What `\s` matches in a JavaScript regular expression (WhiteSpace and LineTerminator). */
+function isRegExpSpace(c: number): boolean {
+  if (c < 0x80) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }
 
 function fail(message: string): LexResult {
@@ -94,42 +137,59 @@ export type ValueResult = { ok: true; value: unknown } | { ok: false; message: s
 /** Reads one attribute as `type`. */
 export function readValue(type: AttrType, attr: HlsAttribute): ValueResult {
   if (typeof type === 'object') return readOneOf(type.oneOf, attr);
+  const v = attr.value;
   switch (type) {
     case 'int':
-      return unquoted(attr, 'a decimal-integer', () => readInteger(attr.value, INT));
+      return unquoted(attr, 'a decimal-integer') ?? orBad(readInteger(v, INT), 'must be a decimal-integer');
     case 'signedInt':
-      return unquoted(attr, 'a decimal-integer', () => readInteger(attr.value, SIGNED_INT));
+      return (
+        unquoted(attr, 'a decimal-integer') ?? orBad(readInteger(v, SIGNED_INT), 'must be a decimal-integer')
+      );
     case 'float':
-      return unquoted(attr, 'a decimal-floating-point', () => readDecimal(attr.value, FLOAT));
+      return (
+        unquoted(attr, 'a decimal-floating-point') ??
+        orBad(readDecimal(v, FLOAT), 'must be a decimal-floating-point')
+      );
     case 'signedFloat':
-      return unquoted(attr, 'a signed-decimal-floating-point', () => readDecimal(attr.value, SIGNED_FLOAT));
+      return (
+        unquoted(attr, 'a signed-decimal-floating-point') ??
+        orBad(readDecimal(v, SIGNED_FLOAT), 'must be a signed-decimal-floating-point')
+      );
     case 'quoted':
-      return attr.quoted ? ok(attr.value) : bad('must be a quoted-string');
+      return attr.quoted ? ok(v) : bad('must be a quoted-string');
     case 'enum':
-      return unquoted(attr, 'an enumerated-string', () => attr.value);
+      return unquoted(attr, 'an enumerated-string') ?? orBad(v, 'must be an enumerated-string');
     case 'hex':
-      return unquoted(attr, 'a hexadecimal-sequence', () => (HEX.test(attr.value) ? attr.value : undefined));
+      return (
+        unquoted(attr, 'a hexadecimal-sequence') ??
+        (HEX.test(v) ? ok(v) : bad('must be a hexadecimal-sequence'))
+      );
     case 'resolution':
-      return unquoted(attr, 'a decimal-resolution (WIDTHxHEIGHT)', () => readResolution(attr.value));
+      return (
+        unquoted(attr, 'a decimal-resolution (WIDTHxHEIGHT)') ??
+        orBad(readResolution(v), 'must be a decimal-resolution (WIDTHxHEIGHT)')
+      );
     case 'yesNo':
-      return readOneOf(['YES', 'NO'], attr, (v) => v === 'YES');
+      return readOneOf(YES_NO, attr, true);
     case 'byteRange':
       if (!attr.quoted) return bad('must be a quoted-string');
-      return orBad(readByteRange(attr.value), 'must be "<length>[@<offset>]"');
+      return orBad(readByteRange(v), 'must be "<length>[@<offset>]"');
     case 'closedCaptions':
-      if (attr.quoted) return ok({ groupId: attr.value });
-      return attr.value === 'NONE' ? ok('NONE') : bad('must be a quoted-string or NONE');
+      if (attr.quoted) return ok({ groupId: v });
+      return v === 'NONE' ? ok('NONE') : bad('must be a quoted-string or NONE');
   }
 }
 
-function unquoted(attr: HlsAttribute, what: string, read: () => unknown): ValueResult {
-  if (attr.quoted) return bad(`must be ${what}, not a quoted-string`);
-  return orBad(read(), `must be ${what}`);
+const YES_NO = ['YES', 'NO'] as const;
+
+/** The problem of a quoted value where an unquoted one is expected, or undefined. */
+function unquoted(attr: HlsAttribute, what: string): ValueResult | undefined {
+  return attr.quoted ? bad(`must be ${what}, not a quoted-string`) : undefined;
 }
 
-function readOneOf(values: readonly string[], attr: HlsAttribute, map?: (v: string) => unknown): ValueResult {
+function readOneOf(values: readonly string[], attr: HlsAttribute, yesNo = false): ValueResult {
   if (attr.quoted || !values.includes(attr.value)) return bad(`must be one of ${values.join(', ')}`);
-  return ok(map ? map(attr.value) : attr.value);
+  return ok(yesNo ? attr.value === 'YES' : attr.value);
 }
 
 /** A decimal-integer that a JavaScript number holds exactly (RFC 8216 allows up to 2^64-1). */
@@ -140,9 +200,46 @@ export function readInteger(text: string, pattern: RegExp = INT): number | undef
 }
 
 export function readDecimal(text: string, pattern: RegExp = FLOAT): number | undefined {
+  if (pattern === FLOAT || pattern === SIGNED_FLOAT) return scanDecimal(text, pattern === SIGNED_FLOAT);
   if (!pattern.test(text)) return undefined;
   const n = Number(text);
   return Number.isFinite(n) ? n || 0 : undefined;
+}
+
+/** 10^0 .. 10^22: exactly representable as doubles. */
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * FLOAT (or SIGNED_FLOAT) and Number() in one scan, without a regex. With at most 15 digits the digits
+ * read as an integer are exact, and so is the power of ten that scales them, so their quotient, one
+ * correctly rounded division, is the double nearest the decimal: exactly what Number() returns
+ * (Clinger's fast path). Longer numbers go to Number().
+ */
+function scanDecimal(text: string, signed: boolean): number | undefined {
+  const length = text.length;
+  let i = signed && text.charCodeAt(0) === 0x2d ? 1 : 0; // '-'
+  const negative = i === 1;
+  let mantissa = 0;
+  let digits = 0;
+  let point = -1;
+  for (; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      mantissa = mantissa * 10 + (c - 0x30);
+      digits++;
+    } else if (c === 0x2e && point < 0) point = i;
+    else return undefined;
+  }
+  if (digits === 0) return undefined;
+  let n: number;
+  if (digits <= 15) {
+    n = point < 0 ? mantissa : mantissa / POWERS_OF_TEN[length - 1 - point]!;
+    if (negative) n = -n;
+  } else {
+    n = Number(text);
+    if (!Number.isFinite(n)) return undefined;
+  }
+  return n || 0; // `|| 0`: -0 reads as 0
 }
 
 function readResolution(text: string): unknown {
@@ -185,6 +282,7 @@ export function invalidModel(message: string): Error {
 /** The shortest decimal that reads back as `n`, in positional notation (HLS has no exponents). */
 export function formatDecimal(n: number): string {
   const text = String(n === 0 ? 0 : n);
+  if (!text.includes('e')) return text; // positional already (1e-7 <= |n| < 1e21), or NaN/Infinity
   const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
   if (!m) return text;
   const [, sign = '', lead = '', fraction = '', exponent = '0'] = m;
@@ -307,8 +405,9 @@ export function readFields<T>(
 ): ReadFieldsResult {
   const values: Record<string, unknown> = {};
   const extra: HlsAttribute[] = [];
+  const byAttr = fieldsByAttr(fields);
   for (const attr of attributes) {
-    const field = fields.find((f) => f.attr === attr.name);
+    const field = byAttr.get(attr.name);
     if (!field) {
       extra.push(attr);
       continue;
@@ -320,20 +419,71 @@ export function readFields<T>(
   return { values, extra };
 }
 
+const fieldMaps = new WeakMap<Fields<unknown>, ReadonlyMap<string, AttrField<unknown>>>();
+
+/** The table by attribute name (the first entry of a name wins, as with `find`), made once per table. */
+function fieldsByAttr<T>(fields: Fields<T>): ReadonlyMap<string, AttrField<T>> {
+  let map = fieldMaps.get(fields as Fields<unknown>) as ReadonlyMap<string, AttrField<T>> | undefined;
+  if (!map) {
+    const byAttr = new Map<string, AttrField<T>>();
+    for (const f of fields) if (!byAttr.has(f.attr)) byAttr.set(f.attr, f);
+    fieldMaps.set(fields as Fields<unknown>, (map = byAttr) as ReadonlyMap<string, AttrField<unknown>>);
+  }
+  return map;
+}
+
 /** Writes the table's properties present on `element`, then its `extraAttributes`. */
 export function writeFields<T extends { extraAttributes?: HlsAttribute[] }>(
   element: T,
   fields: Fields<T>,
   where: string,
 ): string {
-  const parts: string[] = [];
+  let out = '';
   for (const f of fields) {
     const value = element[f.field];
-    if (value !== undefined) parts.push(`${f.attr}=${formatValue(f.type, value, `${where} ${f.attr}`)}`);
+    if (value === undefined) continue;
+    const text = formatValidValue(f.type, value) ?? formatValue(f.type, value, `${where} ${f.attr}`);
+    out += out === '' ? `${f.attr}=${text}` : `,${f.attr}=${text}`;
   }
+  const extra: unknown = element.extraAttributes ?? [];
+  if (Array.isArray(extra) && extra.length === 0) return out;
   const taken = new Set(fields.map((f) => f.attr));
+  const parts = out === '' ? [] : [out];
   for (const attr of element.extraAttributes ?? []) parts.push(writeExtraAttribute(attr, taken, where));
   return parts.join(',');
+}
+
+/**
+ * formatValue for the values it accepts as they come (a safe integer, a finite number, a quotable
+ * string, ...), without building the description it names a bad value with; undefined for anything
+ * else, which formatValue then writes or refuses.
+ */
+function formatValidValue(type: AttrType, value: unknown): string | undefined {
+  if (typeof type === 'object')
+    return typeof value === 'string' && type.oneOf.includes(value) ? value : undefined;
+  switch (type) {
+    case 'int':
+      return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+        ? String(value === 0 ? 0 : value)
+        : undefined;
+    case 'float':
+      return typeof value === 'number' && Number.isFinite(value) && value >= 0
+        ? formatDecimal(value)
+        : undefined;
+    case 'quoted':
+      return isQuotable(value) ? `"${value}"` : undefined;
+    case 'enum':
+      return isUnquotable(value) ? value : undefined;
+    case 'yesNo':
+      return typeof value === 'boolean' ? (value ? 'YES' : 'NO') : undefined;
+    case 'signedInt':
+    case 'signedFloat':
+    case 'hex':
+    case 'resolution':
+    case 'byteRange':
+    case 'closedCaptions':
+      return undefined; // rare: formatValue writes them
+  }
 }
 
 function writeExtraAttribute(attr: HlsAttribute, taken: Set<string>, where: string): string {

@@ -4,7 +4,7 @@ import { recordLine } from './lines.js';
 import { readMasterEntries } from './parseMaster.js';
 import { readMediaEntries } from './parseMedia.js';
 import { type Entry, Reader } from './reader.js';
-import { MASTER_SCOPE, MEDIA_PLAYLIST_SCOPE, tagScope } from './tags.js';
+import { MASTER_SCOPE, MEDIA_PLAYLIST_SCOPE, SEGMENT_SCOPE, tagScope } from './tags.js';
 import { decodePlaylist, hasControlCharacter, hasControlCharacterInLines } from './text.js';
 import type { HlsMasterPlaylist, HlsMediaPlaylist, HlsPlaylist } from './types.js';
 
@@ -87,7 +87,7 @@ function toEntries(reader: Reader, text: string): Entry[] {
     if (next < 0) next = length;
     const rawEnd = next > start && text.charCodeAt(next - 1) === CR ? next - 1 : next;
     let end = rawEnd;
-    // Blanks around a line are not meaningful (trimLine).
+    // Spaces around a line are not meaningful (RFC 8216 forbids them, the reader tolerates them).
     let from = start;
     while (from < end && text.charCodeAt(from) === SPACE) from++;
     while (end > from && text.charCodeAt(end - 1) === SPACE) end--;
@@ -133,7 +133,9 @@ function readLine(
     return;
   }
   const value = colon < 0 ? undefined : tagText.slice(colon + 1);
-  entries.push({ kind: 'tag', line, text: tagText, name, value, scope: tagScope(name) });
+  // EXTINF, on every other line of a media playlist, is spared the lookup.
+  const scope = name === 'EXTINF' ? SEGMENT_SCOPE : tagScope(name);
+  entries.push({ kind: 'tag', line, text: tagText, name, value, scope });
 }
 
 /** The entries less the tags of `scope` (and, for media playlist tags, segment tags). */

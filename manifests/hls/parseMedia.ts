@@ -2,19 +2,32 @@
 import { readByteRange, readDecimal } from './attributes.js';
 import { recordLine, recordTagLine } from './lines.js';
 import { type Entry, type Reader, type TagEntry, readCommonTag } from './reader.js';
-import { KEY_FIELDS, MAP_FIELDS, SEGMENT_TAGS } from './tags.js';
+import { KEY_FIELDS, MAP_FIELDS, SEGMENT_SCOPE } from './tags.js';
 import type { HlsByteRange, HlsKey, HlsMap, HlsMediaPlaylist, HlsSegment } from './types.js';
 
 /** The tags read since the last URI line: they describe the next segment. */
 interface Pending {
-  extinfLine?: number;
-  durationS?: number;
-  title?: string;
-  byteRange?: HlsByteRange;
-  discontinuity?: true;
-  programDateTime?: string;
-  gap?: true;
-  extraTags: string[];
+  extinfLine: number | undefined;
+  durationS: number | undefined;
+  title: string | undefined;
+  byteRange: HlsByteRange | undefined;
+  discontinuity: boolean;
+  programDateTime: string | undefined;
+  gap: boolean;
+  /** Allocated on the first unknown tag: most segments have none. */
+  extraTags: string[] | undefined;
+}
+
+/** Pending is reset in place after each URI line (one object, one shape, for the whole playlist). */
+function clearPending(p: Pending): void {
+  p.extinfLine = undefined;
+  p.durationS = undefined;
+  p.title = undefined;
+  p.byteRange = undefined;
+  p.discontinuity = false;
+  p.programDateTime = undefined;
+  p.gap = false;
+  p.extraTags = undefined;
 }
 
 /** Tags that apply until replaced: EXT-X-KEY (per KEYFORMAT), EXT-X-MAP, EXT-X-BITRATE. */
@@ -35,7 +48,16 @@ class MediaReader {
     extraTags: [],
     trailingTags: [],
   };
-  private pending: Pending = { extraTags: [] };
+  private readonly pending: Pending = {
+    extinfLine: undefined,
+    durationS: undefined,
+    title: undefined,
+    byteRange: undefined,
+    discontinuity: false,
+    programDateTime: undefined,
+    gap: false,
+    extraTags: undefined,
+  };
   private readonly inEffect: InEffect = { keys: new Map() };
   /** Whether a segment tag has been read: unknown tags before it belong to the playlist header. */
   private inSegments = false;
@@ -44,11 +66,12 @@ class MediaReader {
 
   read(entry: Entry): void {
     if (entry.kind === 'uri') this.uri(entry.line, entry.text);
-    else if (SEGMENT_TAGS.has(entry.name)) {
+    else if (entry.scope === SEGMENT_SCOPE) {
       this.inSegments = true;
       this.segmentTag(entry);
     } else if (!this.playlistTag(entry) && !readCommonTag(this.reader, this.playlist, entry)) {
-      (this.inSegments ? this.pending.extraTags : this.playlist.extraTags).push(entry.text);
+      if (this.inSegments) (this.pending.extraTags ??= []).push(entry.text);
+      else this.playlist.extraTags.push(entry.text);
     }
   }
 
@@ -57,8 +80,9 @@ class MediaReader {
     if (this.pending.extinfLine !== undefined) {
       this.reader.report(this.pending.extinfLine, 'EXTINF is not followed by a URI line');
     }
-    const rest = this.pending.extraTags;
-    (this.playlist.segments.length > 0 ? this.playlist.trailingTags : this.playlist.extraTags).push(...rest);
+    const rest = this.pending.extraTags ?? [];
+    const into = this.playlist.segments.length > 0 ? this.playlist.trailingTags : this.playlist.extraTags;
+    for (const tag of rest) into.push(tag); // not push(...rest): that overflows the stack on long lists
     return this.playlist;
   }
 
@@ -68,7 +92,7 @@ class MediaReader {
     if (p.extinfLine === undefined) this.reader.report(line, 'URI line without EXTINF');
     else if (p.durationS !== undefined)
       this.playlist.segments.push(this.segment(uri, p.durationS, p.extinfLine));
-    this.pending = { extraTags: [] };
+    clearPending(p);
   }
 
   private segment(uri: string, durationS: number, line: number): HlsSegment {
@@ -83,7 +107,7 @@ class MediaReader {
     if (map) segment.map = map;
     if (p.gap) segment.gap = true;
     if (bitrateKbps !== undefined) segment.bitrateKbps = bitrateKbps;
-    if (p.extraTags.length > 0) segment.extraTags = p.extraTags;
+    if (p.extraTags !== undefined) segment.extraTags = p.extraTags;
     recordLine(segment, line);
     return segment;
   }
@@ -127,8 +151,8 @@ class MediaReader {
     const p = this.pending;
     if (p.extinfLine !== undefined) this.reader.report(p.extinfLine, 'EXTINF is not followed by a URI line');
     p.extinfLine = entry.line;
-    delete p.durationS;
-    delete p.title;
+    p.durationS = undefined;
+    p.title = undefined;
     const value = this.reader.value(entry);
     if (value === undefined) return;
     const comma = value.indexOf(',');

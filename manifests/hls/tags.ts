@@ -61,10 +61,7 @@ export const MASTER_SCOPE = 1;
 export const MEDIA_PLAYLIST_SCOPE = 2;
 export const SEGMENT_SCOPE = 3;
 export type TagScope =
-  | typeof ANY_SCOPE
-  | typeof MASTER_SCOPE
-  | typeof MEDIA_PLAYLIST_SCOPE
-  | typeof SEGMENT_SCOPE;
+  typeof ANY_SCOPE | typeof MASTER_SCOPE | typeof MEDIA_PLAYLIST_SCOPE | typeof SEGMENT_SCOPE;
 
 const TAG_SCOPES: ReadonlyMap<string, TagScope> = new Map<string, TagScope>([
   ...[...MASTER_TAGS].map((name) => [name, MASTER_SCOPE] as const),

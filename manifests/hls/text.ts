@@ -69,11 +69,6 @@ function utf8SequenceLength(bytes: Uint8Array, i: number): number {
   return count + 1;
 }
 
-/** Lines end with LF or CRLF (RFC 8216 §4.1). Line i of the result is line i + 1 of the file. */
-export function splitLines(text: string): string[] {
-  return text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
-}
-
 /**
  * Whether the text holds a UTF-8 control character (U+0000–U+001F, U+007F–U+009F), which RFC 8216 §4.1
  * forbids.
@@ -86,28 +81,18 @@ export function hasControlCharacter(text: string): boolean {
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
- * Whether some line of `text` (split as splitLines splits it) holds a control character: any control
- * character but LF, and CR except where splitLines strips it (before an LF or at the very end).
+ * Whether some line of `text` holds a control character. Lines end with LF or CRLF (RFC 8216 §4.1), and
+ * a CR at the very end is taken as a line end too: any control character but LF counts, and CR except
+ * before an LF or at the very end.
  */
 export function hasControlCharacterInLines(text: string): boolean {
-  return CONTROL_IN_LINES.test(text);
+  // Two scans that V8 runs fast (a character class, then a plain search), rather than one alternation.
+  return CONTROL_BUT_LINE_ENDS.test(text) || (text.includes('\r') && LONE_CR.test(text));
 }
 
 // eslint-disable-next-line no-control-regex
-const CONTROL_IN_LINES = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f]|\r(?!\n|$)/;
-
-/**
- * Spaces around a line are not meaningful (RFC 8216 forbids them; the reader trims them), so values
- * written on a line of their own must not start or end with one.
- */
-export function trimLine(line: string): string {
-  // A loop, not /^ +| +$/: that regex takes quadratic time on a long run of inner spaces.
-  let start = 0;
-  let end = line.length;
-  while (start < end && line.charCodeAt(start) === 0x20) start++;
-  while (end > start && line.charCodeAt(end - 1) === 0x20) end--;
-  return start === 0 && end === line.length ? line : line.slice(start, end);
-}
+const CONTROL_BUT_LINE_ENDS = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+const LONE_CR = /\r(?!\n|$)/;
 
 /** The tag name of a `#EXT...` line: `EXTINF` for `#EXTINF:4,`. Tags are case-sensitive (RFC 8216 §4.1). */
 export function tagNameOf(line: string): string {

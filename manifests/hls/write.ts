@@ -8,6 +8,7 @@
 import {
   type Fields,
   formatByteRange,
+  formatDecimal,
   formatFloat,
   formatInteger,
   invalidModel,
@@ -89,15 +90,28 @@ function mediaLines(m: HlsMediaPlaylist): string[] {
   if (m.playlistType !== undefined) out.push(`#EXT-X-PLAYLIST-TYPE:${playlistType(m.playlistType)}`);
   if (m.iFramesOnly) out.push('#EXT-X-I-FRAMES-ONLY');
   if (m.independentSegments) out.push('#EXT-X-INDEPENDENT-SEGMENTS');
-  out.push(...startAndDefineLines(m), ...extraTagLines(m.extraTags, 'playlist'));
+  const startAndDefines = startAndDefineLines(m);
+  const extra = extraTagLines(m.extraTags, 'playlist');
+  pushAll(out, startAndDefines);
+  pushAll(out, extra);
   let previous: HlsSegment | undefined;
+  const version = m.version ?? 1;
   m.segments.forEach((segment, i) => {
-    out.push(...segmentLines(segment, previous, i, m.version ?? 1));
+    segmentLines(out, segment, previous, i, version);
     previous = segment;
   });
-  out.push(...extraTagLines(m.trailingTags, 'trailingTags'));
+  pushAll(out, extraTagLines(m.trailingTags, 'trailingTags'));
   if (m.endList) out.push('#EXT-X-ENDLIST');
   return out;
+}
+
+function isEmptyList(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 0;
+}
+
+/** `out.push(...lines)` without passing every line as an argument (which overflows the stack on long lists). */
+function pushAll(out: string[], lines: readonly string[]): void {
+  for (const line of lines) out.push(line);
 }
 
 function playlistType(value: unknown): string {
@@ -116,46 +130,66 @@ function startAndDefineLines(p: CommonPlaylist): string[] {
 }
 
 /**
- * A segment's tags, then EXTINF, its unknown tags, and its URI. Tags that stay in effect (EXT-X-MAP,
- * EXT-X-KEY, EXT-X-BITRATE) are written only where they change. EXT-X-MAP comes before EXT-X-KEY, so
- * a new key is not taken to encrypt the Media Initialization Section (RFC 8216 §4.3.2.4/§4.3.2.5).
+ * A segment's tags, then EXTINF, its unknown tags, and its URI, appended to `out`. Tags that stay in
+ * effect (EXT-X-MAP, EXT-X-KEY, EXT-X-BITRATE) are written only where they change. EXT-X-MAP comes
+ * before EXT-X-KEY, so a new key is not taken to encrypt the Media Initialization Section (RFC 8216
+ * §4.3.2.4/§4.3.2.5). The `segment <index>` that error messages start with is made only when needed.
  */
 function segmentLines(
+  out: string[],
   s: HlsSegment,
   previous: HlsSegment | undefined,
   index: number,
   version: number,
-): string[] {
-  const where = `segment ${index}`;
-  const out: string[] = [];
+): void {
   if (s.discontinuity === true) out.push('#EXT-X-DISCONTINUITY');
-  out.push(...mapLines(s.map, previous?.map, s.discontinuity === true, where));
-  out.push(...keyLines(s.keys ?? [], previous?.keys ?? [], where));
+  const previousMap = previous?.map;
+  if (s.map !== undefined || previousMap !== undefined) {
+    pushAll(out, mapLines(s.map, previousMap, s.discontinuity === true, segmentWhere(index)));
+  }
+  const keys = s.keys ?? [];
+  const previousKeys = previous?.keys ?? [];
+  if (!isEmptyList(keys) || !isEmptyList(previousKeys))
+    pushAll(out, keyLines(keys, previousKeys, segmentWhere(index)));
   if (s.programDateTime !== undefined)
-    out.push(`#EXT-X-PROGRAM-DATE-TIME:${lineValue(s.programDateTime, where)}`);
+    out.push(`#EXT-X-PROGRAM-DATE-TIME:${lineValue(s.programDateTime, segmentWhere(index))}`);
   if (s.gap === true) out.push('#EXT-X-GAP');
-  out.push(...bitrateLines(s.bitrateKbps, previous?.bitrateKbps, where));
-  if (s.byteRange) out.push(`#EXT-X-BYTERANGE:${formatByteRange(s.byteRange, `${where} byteRange`)}`);
-  out.push(`#EXTINF:${duration(s.durationS, version, where)},${title(s.title, where)}`);
-  out.push(...extraTagLines(s.extraTags, where), uriLine(s.uri, `${where} URI`));
-  return out;
+  if (s.bitrateKbps !== undefined || previous?.bitrateKbps !== undefined) {
+    pushAll(out, bitrateLines(s.bitrateKbps, previous?.bitrateKbps, segmentWhere(index)));
+  }
+  if (s.byteRange)
+    out.push(`#EXT-X-BYTERANGE:${formatByteRange(s.byteRange, `${segmentWhere(index)} byteRange`)}`);
+  out.push(`#EXTINF:${duration(s.durationS, version, index)},${title(s.title, index)}`);
+  if (s.extraTags !== undefined) pushAll(out, extraTagLines(s.extraTags, segmentWhere(index)));
+  out.push(isPlainUri(s.uri) ? s.uri : uriLine(s.uri, `${segmentWhere(index)} URI`));
+}
+
+function segmentWhere(index: number): string {
+  return `segment ${index}`;
 }
 
 /**
  * EXTINF duration: from version 3 on (decimal-floating-point durations, RFC 8216 §4.3.2.1) with at
  * least three decimals as packagers write them (`4.000`), the shortest exact decimal otherwise.
  */
-function duration(durationS: number, version: number, where: string): string {
-  const text = formatFloat(durationS, `${where} durationS`);
+function duration(durationS: number, version: number, index: number): string {
+  const text =
+    typeof durationS === 'number' && Number.isFinite(durationS) && durationS >= 0
+      ? formatDecimal(durationS)
+      : formatFloat(durationS, `${segmentWhere(index)} durationS`);
   if (version < 3) return text;
-  const [whole, fraction = ''] = text.split('.');
-  return `${whole}.${fraction.padEnd(3, '0')}`;
+  const point = text.indexOf('.');
+  if (point < 0) return `${text}.000`;
+  const decimals = text.length - point - 1;
+  return decimals >= 3 ? text : decimals === 2 ? `${text}0` : `${text}00`;
 }
 
-function title(value: string | undefined, where: string): string {
+function title(value: string | undefined, index: number): string {
   if (value === undefined || value === '') return '';
   if (typeof value !== 'string' || hasControlCharacter(value) || value.endsWith(' ')) {
-    throw invalidModel(`${where} title must be a string without control characters or trailing spaces`);
+    throw invalidModel(
+      `${segmentWhere(index)} title must be a string without control characters or trailing spaces`,
+    );
   }
   return value;
 }
@@ -246,6 +280,18 @@ function tag<T extends { extraAttributes?: HlsAttribute[] }>(
       throw invalidModel(`${name} needs ${attr} (${field.field})`);
   }
   return `#${name}:${writeFields(element, fields, name)}`;
+}
+
+/** Whether uriLine(uri) is `uri` as it is (what it checks, without naming the URI in a message). */
+function isPlainUri(uri: unknown): uri is string {
+  return (
+    typeof uri === 'string' &&
+    uri !== '' &&
+    !uri.startsWith('#') &&
+    !uri.startsWith(' ') &&
+    !uri.endsWith(' ') &&
+    !hasControlCharacter(uri)
+  );
 }
 
 /** A URI line (RFC 8216 §4.1): not empty, not starting with `#` or a space (lines are trimmed when read). */

@@ -1,0 +1,196 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { envValue, loadConfig, readConfigFile } from '../common/config.js';
+import { MIN_TOKEN_KEY_BYTES } from './tokens/token.js';
+
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
+
+/** Admin tokens are compared as SHA-256 digests; at least 16 characters so that guessing is hopeless. */
+const adminToken = z.string().min(16, 'must be at least 16 characters').max(4096);
+
+/** A token signing key: base64 (standard or url-safe) of at least MIN_TOKEN_KEY_BYTES bytes. */
+const tokenKey = z
+  .string()
+  .regex(/^[A-Za-z0-9+/_-]+={0,2}$/, 'must be base64')
+  .refine((text) => Buffer.from(text, 'base64').length >= MIN_TOKEN_KEY_BYTES, {
+    message: `must decode to at least ${MIN_TOKEN_KEY_BYTES} bytes (RFC 2104 §3)`,
+  });
+
+export const edgeConfigSchema = z
+  .object({
+    /**
+     * This node's name: first parameter of every `Cache-Status` (RFC 9211 §2) and the `node` label.
+     * An sf-token, so letters, digits and `-._:` only.
+     */
+    nodeId: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9._:-]{0,62}$/, 'must be a token: a letter, then letters, digits, -._:')
+      .default('edge'),
+    listen: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8081),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8081 }),
+    /** Where fills go: the origin's base URL (`/content/...` is appended to its path). */
+    originUrl: z.url({ protocol: /^https?$/ }),
+    memory: z
+      .object({
+        /** Bound of the memory tier in bytes (bodies plus per-entry overhead). 256 MiB by default. */
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(256 * MIB),
+      })
+      .strict()
+      .default({ maxBytes: 256 * MIB }),
+    /** The disk tier; none when absent (memory only). */
+    disk: z
+      .object({
+        dir: z.string().min(1),
+        /** Bound of the disk tier in bytes. 10 GiB by default. */
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024 * 1024)
+          .default(10 * GIB),
+      })
+      .strict()
+      .optional(),
+    tokens: z
+      .object({
+        /** Whether every `/content` request must carry a valid URL token (`token` query parameter). */
+        required: z.boolean().default(false),
+        /** Signing keys by key id, base64; several while keys rotate. */
+        keys: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/), tokenKey).default({}),
+      })
+      .strict()
+      .default({ required: false, keys: {} }),
+    /** Bearer token of `/admin/*` (EDGE_ADMIN_TOKEN); admin endpoints answer 401 without one configured. */
+    adminToken: adminToken.optional(),
+    /** Query parameters that select content and so belong in the cache key (see cacheKeyFor). */
+    queryWhitelist: z.array(z.string().min(1)).default([]),
+    upstream: z
+      .object({
+        /** TCP connect timeout to the origin, in ms: loopback or a LAN answers in well under 1 s. */
+        connectTimeoutMs: z.number().int().min(1).max(120_000).default(2000),
+        /**
+         * Time until the origin's response head, in ms. The origin serves files from disk; 5 s is far
+         * beyond its p99 and still below a player's segment request timeout (dash.js: 10 s).
+         */
+        headersTimeoutMs: z.number().int().min(1).max(600_000).default(5000),
+        /** Longest idle gap between two body chunks, in ms (undici bodyTimeout). */
+        bodyTimeoutMs: z.number().int().min(1).max(600_000).default(10_000),
+        /** Keep-alive connections per origin: enough for the coalesced miss rate of one node. */
+        connections: z.number().int().min(1).max(1024).default(32),
+        /** Idle keep-alive connections are closed after this, in ms (below the origin's 72 s). */
+        keepAliveTimeoutMs: z.number().int().min(1).max(600_000).default(30_000),
+      })
+      .strict()
+      .default({
+        connectTimeoutMs: 2000,
+        headersTimeoutMs: 5000,
+        bodyTimeoutMs: 10_000,
+        connections: 32,
+        keepAliveTimeoutMs: 30_000,
+      }),
+    /** Overrides of DEFAULT_FRESHNESS_POLICY (edge/policy/freshness.ts). */
+    freshness: z
+      .object({
+        negativeTtlS: z.number().min(0).max(86_400).optional(),
+        staleIfErrorDefaultS: z.number().min(0).max(86_400).optional(),
+        honourRequestCacheControl: z.boolean().optional(),
+      })
+      .strict()
+      .default({}),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.tokens.required && Object.keys(c.tokens.keys).length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['tokens', 'keys'], message: 'required when tokens.required' });
+    }
+  });
+
+export type EdgeConfigInput = z.input<typeof edgeConfigSchema>;
+export type EdgeConfig = Readonly<z.output<typeof edgeConfigSchema>>;
+
+/** Validates an edge configuration object (defaults filled, frozen). */
+export function edgeConfigFromInput(input: unknown, sourceName = 'edge config'): EdgeConfig {
+  return loadConfig(edgeConfigSchema, input, sourceName);
+}
+
+/** The keyring of verifyToken from the configured base64 keys. */
+export function tokenKeyring(config: EdgeConfig): ReadonlyMap<string, Uint8Array> {
+  return new Map(Object.entries(config.tokens.keys).map(([kid, key]) => [kid, Buffer.from(key, 'base64')]));
+}
+
+/**
+ * The edge settings the environment may carry: EDGE_NODE_ID (default: the host name when neither
+ * file nor flags name one), EDGE_HOST, EDGE_PORT, EDGE_ORIGIN_URL, EDGE_ADMIN_TOKEN, EDGE_DISK_DIR,
+ * EDGE_LOG_LEVEL.
+ */
+export function edgeEnvInput(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const nodeId = envValue(env, 'EDGE_NODE_ID');
+  if (nodeId !== undefined) out.nodeId = nodeId;
+  const originUrl = envValue(env, 'EDGE_ORIGIN_URL');
+  if (originUrl !== undefined) out.originUrl = originUrl;
+  const adminTokenValue = envValue(env, 'EDGE_ADMIN_TOKEN');
+  if (adminTokenValue !== undefined) out.adminToken = adminTokenValue;
+  const logLevel = envValue(env, 'EDGE_LOG_LEVEL');
+  if (logLevel !== undefined) out.logLevel = logLevel;
+  const host = envValue(env, 'EDGE_HOST');
+  const port = envValue(env, 'EDGE_PORT');
+  if (host !== undefined || port !== undefined) {
+    const listen: Record<string, unknown> = {};
+    if (host !== undefined) listen.host = host;
+    // A non-numeric port stays a string so that validation names the key.
+    if (port !== undefined) listen.port = /^\d+$/.test(port) ? Number(port) : port;
+    out.listen = listen;
+  }
+  const diskDir = envValue(env, 'EDGE_DISK_DIR');
+  if (diskDir !== undefined) out.disk = { dir: diskDir };
+  return out;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Merges plain objects key by key (later wins); anything else is replaced. */
+function merge(...layers: Record<string, unknown>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      const prior = out[key];
+      out[key] = isObject(prior) && isObject(value) ? merge(prior, value) : value;
+    }
+  }
+  return out;
+}
+
+/**
+ * The edge configuration from its three sources, later ones winning (nested objects merged): the
+ * JSON config file (if any), the environment (see edgeEnvInput), then command-line flags.
+ */
+export async function loadEdgeConfig(sources: {
+  configPath?: string;
+  flags?: Record<string, unknown>;
+  env?: Readonly<Record<string, string | undefined>>;
+}): Promise<EdgeConfig> {
+  const file = sources.configPath === undefined ? {} : await readConfigFile(sources.configPath);
+  const env = edgeEnvInput(sources.env ?? process.env);
+  const merged = merge(file, env, sources.flags ?? {});
+  if (merged.nodeId === undefined) {
+    // A node's default name is its host name, made a token.
+    const name = hostname().replace(/[^A-Za-z0-9._:-]/g, '-');
+    merged.nodeId = /^[A-Za-z]/.test(name) ? name.slice(0, 63) : `edge-${name}`.slice(0, 63);
+  }
+  return edgeConfigFromInput(merged, sources.configPath ?? 'edge config');
+}

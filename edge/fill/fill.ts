@@ -1,0 +1,104 @@
+/**
+ * One fill in flight: the upstream response head, then its body chunks as they arrive, kept in a
+ * list so that requests joining late replay what came before and then follow live (read while
+ * writing). Every request for the key while it is in flight shares it (request coalescing).
+ */
+import type { CdnError } from '../../common/errors.js';
+import type { StoredHeaders } from '../policy/freshness.js';
+
+export interface FillHead {
+  /** Status served to clients: the upstream one, or the stored one after a 304. */
+  status: number;
+  /** The stored-header subset (see pickStoredHeaders), forwarded to clients. */
+  headers: StoredHeaders;
+  /** Declared body size (Content-Length); undefined when upstream sent none. */
+  sizeBytes: number | undefined;
+  requestTimeMs: number;
+  responseTimeMs: number;
+  /** Whether the response will be stored once verified. */
+  storable: boolean;
+  /** Whether requests that joined may get this response too (not `private`, no Set-Cookie). */
+  shareable: boolean;
+  /** `fetched`: a new body from upstream; `revalidated`: upstream said 304, the body is the stored one. */
+  via: 'fetched' | 'revalidated';
+  upstreamStatus: number;
+}
+
+export interface FillListener {
+  chunk(data: Buffer): void;
+  end(): void;
+  error(err: CdnError): void;
+}
+
+export class Fill {
+  readonly head: Promise<FillHead>;
+  headValue: FillHead | undefined;
+  readonly chunks: Buffer[] = [];
+  receivedBytes = 0;
+  state: 'head' | 'body' | 'done' | 'failed' = 'head';
+  error: CdnError | undefined;
+  /** Set by a purge while in flight: the response is still served to its requests, never stored. */
+  doNotStore = false;
+  /** Requests that joined after the first. */
+  joiners = 0;
+  private readonly listeners = new Set<FillListener>();
+  private resolveHead!: (head: FillHead) => void;
+  private rejectHead!: (err: CdnError) => void;
+
+  constructor(readonly key: string) {
+    this.head = new Promise<FillHead>((resolve, reject) => {
+      this.resolveHead = resolve;
+      this.rejectHead = reject;
+    });
+    // A failure before the head reaches every awaiting request; none left over is not an error.
+    this.head.catch(() => undefined);
+  }
+
+  setHead(head: FillHead): void {
+    this.headValue = head;
+    this.state = 'body';
+    this.resolveHead(head);
+  }
+
+  push(data: Buffer): void {
+    this.chunks.push(data);
+    this.receivedBytes += data.length;
+    for (const listener of this.listeners) listener.chunk(data);
+  }
+
+  finish(): void {
+    this.state = 'done';
+    for (const listener of this.listeners) listener.end();
+    this.listeners.clear();
+  }
+
+  fail(err: CdnError): void {
+    if (this.state === 'done' || this.state === 'failed') return;
+    this.error = err;
+    if (this.state === 'head') this.rejectHead(err);
+    this.state = 'failed';
+    for (const listener of this.listeners) listener.error(err);
+    this.listeners.clear();
+    // The body is never served or stored now: let it go.
+    this.chunks.length = 0;
+  }
+
+  /**
+   * Replays the chunks received so far, then follows live ones. Call once the head resolved.
+   * Returns the function that stops following (a client that went away).
+   */
+  follow(listener: FillListener): () => void {
+    if (this.state === 'failed') {
+      listener.error(this.error!);
+      return () => undefined;
+    }
+    // Chunks pushed during the replay cannot happen (push runs on its own tick), so a copy is not needed.
+    for (const chunk of this.chunks) listener.chunk(chunk);
+    if (this.state === 'done') {
+      listener.end();
+      return () => undefined;
+    }
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
