@@ -1,4 +1,4 @@
-import { CommanderError, InvalidArgumentError } from 'commander';
+import { CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isCdnError } from '../common/errors.js';
 
 /** Exit codes of the `cdn` command. */
@@ -61,4 +61,24 @@ export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Parses a TCP port (0 picks a free one). */
+export const portNumber = numberOption(
+  '--port',
+  (n) => Number.isInteger(n) && n >= 0 && n <= 65535,
+  'a port number',
+);
+
+/** `--log-level`, shared by the long-running servers. */
+export function logLevelOption(): Option {
+  return new Option('--log-level <level>', 'log level (default info)').choices([
+    'fatal',
+    'error',
+    'warn',
+    'info',
+    'debug',
+    'trace',
+    'silent',
+  ]);
 }

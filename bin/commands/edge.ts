@@ -1,6 +1,6 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { loadEdgeConfig, startEdge } from '../../edge/index.js';
-import { numberOption, positiveInteger, withInterrupt } from '../cli.js';
+import { logLevelOption, portNumber, positiveInteger, withInterrupt } from '../cli.js';
 
 interface EdgeCliOptions {
   config?: string;
@@ -43,11 +43,7 @@ export function edgeCommand(): Command {
     )
     .option('--node-id <id>', 'node name in Cache-Status and metrics (default: the host name)')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
-    .option(
-      '-p, --port <port>',
-      'port to listen on (default 8081; 0 picks a free one)',
-      numberOption('--port', (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number'),
-    )
+    .option('-p, --port <port>', 'port to listen on (default 8081; 0 picks a free one)', portNumber)
     .option(
       '-o, --origin <url>',
       'origin base URL, e.g. http://127.0.0.1:8080 (required, here or in the config)',
@@ -59,17 +55,7 @@ export function edgeCommand(): Command {
     )
     .option('--disk-dir <dir>', 'disk tier directory (default: no disk tier)')
     .option('--disk-bytes <n>', 'disk tier size in bytes (default 10 GiB)', positiveInteger('--disk-bytes'))
-    .addOption(
-      new Option('--log-level <level>', 'log level (default info)').choices([
-        'fatal',
-        'error',
-        'warn',
-        'info',
-        'debug',
-        'trace',
-        'silent',
-      ]),
-    )
+    .addOption(logLevelOption())
     .addHelpText(
       'after',
       `

@@ -1,6 +1,6 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { loadOriginConfig, startOrigin, type OriginConfigInput } from '../../origin/index.js';
-import { numberOption, positiveInteger, withInterrupt } from '../cli.js';
+import { logLevelOption, portNumber, positiveInteger, withInterrupt } from '../cli.js';
 
 interface OriginCliOptions {
   config?: string;
@@ -38,24 +38,10 @@ export function originCommand(): Command {
     )
     .option('-i, --ingest-dir <dir>', 'sources must be inside this directory (default <data-dir>/ingest)')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
-    .option(
-      '-p, --port <port>',
-      'port to listen on (default 8080; 0 picks a free one)',
-      numberOption('--port', (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number'),
-    )
+    .option('-p, --port <port>', 'port to listen on (default 8080; 0 picks a free one)', portNumber)
     .option('--no-auth', 'serve /v1 without a token (development only: never expose it beyond loopback)')
     .option('--job-concurrency <n>', 'encode jobs at once (default 1)', positiveInteger('--job-concurrency'))
-    .addOption(
-      new Option('--log-level <level>', 'log level (default info)').choices([
-        'fatal',
-        'error',
-        'warn',
-        'info',
-        'debug',
-        'trace',
-        'silent',
-      ]),
-    )
+    .addOption(logLevelOption())
     .addHelpText(
       'after',
       `
