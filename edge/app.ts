@@ -22,6 +22,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { Registry } from 'prom-client';
 import { isCdnError, toCdnError, type CdnError } from '../common/errors.js';
+import { evaluatePreconditions, rangeAllowed, validatorsFromHeaders } from '../common/http/conditional.js';
+import { contentRange, parseRange, unsatisfiedContentRange } from '../common/http/range.js';
 import { silentLogger, type Logger } from '../common/logging.js';
 import { TITLE_ID_PATTERN } from '../manifests/index.js';
 import type { CacheEntry, CacheStore } from './cache/types.js';
@@ -29,7 +31,6 @@ import { tokenKeyring, type EdgeConfig } from './config.js';
 import { OriginFiller } from './fill/originFill.js';
 import type { Fill, FillHead } from './fill/fill.js';
 import { EdgeHttpErrorCode, edgeHttpError } from './http/errors.js';
-import { decideRange, isNotModified } from './http/negotiate.js';
 import { createEdgeMetrics, type CacheStatusLabel, type EdgeMetrics } from './metrics.js';
 import { cacheKeyFor, titleKeyPrefix, type CacheKeyInfo } from './policy/cacheKey.js';
 import {
@@ -88,6 +89,8 @@ interface RequestContext {
   res: ServerResponse;
   method: 'GET' | 'HEAD';
   info: CacheKeyInfo;
+  /** The Cache-Status sent (for the access log). */
+  cacheStatus?: string;
 }
 
 /** The memory store's synchronous get, when it has one (MemoryStore does). */
@@ -142,6 +145,7 @@ function readBody(req: IncomingMessage, limitBytes: number): Promise<string> {
 export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
   const { config, registry, memory, disk } = deps;
   const logger = (deps.logger ?? silentLogger()).child({ component: 'edge-http' });
+  const accessLog = config.accessLog ? logger.child({ component: 'edge-access' }) : undefined;
   const nowMs = deps.nowMs ?? Date.now;
   const node = config.nodeId;
   const policy: Readonly<FreshnessPolicy> = Object.freeze({
@@ -179,6 +183,7 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
     const { req, res, method } = ctx;
     const stored = head.headers;
     const size = head.sizeBytes;
+    ctx.cacheStatus = cacheStatus;
     const out: OutgoingHttpHeaders = {};
     for (const name in stored) {
       if (name !== 'age' && name !== 'content-length') out[name] = stored[name as keyof StoredHeaders];
@@ -190,33 +195,61 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
     let end = size === undefined ? Infinity : size - 1;
     if (status === 200) {
       out['accept-ranges'] = 'bytes';
-      const validators = { etag: stored.etag, lastModified: stored['last-modified'] };
-      const inm = req.headers['if-none-match'];
-      const ims = req.headers['if-modified-since'];
-      if ((inm !== undefined || ims !== undefined) && isNotModified(inm, ims, validators)) {
-        const notModified: OutgoingHttpHeaders = { age: out.age, 'cache-status': cacheStatus };
-        for (const name of NOT_MODIFIED_FIELDS)
-          if (stored[name] !== undefined) notModified[name] = stored[name];
-        metrics.request(label, ctx.info.objectType);
-        res.writeHead(304, notModified);
-        res.end();
-        return;
-      }
-      const range = req.headers.range;
-      if (range !== undefined && size !== undefined) {
-        const ifRange = req.headers['if-range'];
-        const decision = decideRange(
-          range,
-          typeof ifRange === 'string' ? ifRange : undefined,
-          size,
-          validators,
+      const h = req.headers;
+      const conditional =
+        h['if-none-match'] !== undefined ||
+        h['if-modified-since'] !== undefined ||
+        h['if-match'] !== undefined ||
+        h['if-unmodified-since'] !== undefined;
+      const range = h.range;
+      const validators =
+        conditional || range !== undefined
+          ? validatorsFromHeaders(stored.etag, stored['last-modified'])
+          : undefined;
+      if (conditional) {
+        const precondition = evaluatePreconditions(
+          method,
+          {
+            ifMatch: h['if-match'],
+            ifNoneMatch: h['if-none-match'],
+            ifModifiedSince: h['if-modified-since'],
+            ifUnmodifiedSince: h['if-unmodified-since'],
+          },
+          validators!,
         );
+        if (precondition.kind === 'not-modified') {
+          const notModified: OutgoingHttpHeaders = { age: out.age, 'cache-status': cacheStatus };
+          for (const name of NOT_MODIFIED_FIELDS)
+            if (stored[name] !== undefined) notModified[name] = stored[name];
+          metrics.request(label, ctx.info.objectType);
+          res.writeHead(304, notModified);
+          res.end();
+          return;
+        }
+        if (precondition.kind === 'precondition-failed') {
+          metrics.request(label, ctx.info.objectType);
+          sendError(
+            res,
+            edgeHttpError(
+              EdgeHttpErrorCode.PreconditionFailed,
+              'a precondition of the request does not hold',
+            ),
+            { 'cache-status': cacheStatus },
+          );
+          return;
+        }
+      }
+      if (range !== undefined && size !== undefined) {
+        const ifRange = h['if-range'];
+        const decision = rangeAllowed(typeof ifRange === 'string' ? ifRange : undefined, validators!)
+          ? parseRange(range, size)
+          : ({ kind: 'full' } as const);
         if (decision.kind === 'unsatisfiable') {
           metrics.request(label, ctx.info.objectType);
           sendError(
             res,
             edgeHttpError(EdgeHttpErrorCode.RangeNotSatisfiable, `range not satisfiable for ${size} bytes`),
-            { 'content-range': `bytes */${size}`, 'cache-status': cacheStatus },
+            { 'content-range': unsatisfiedContentRange(size), 'cache-status': cacheStatus },
           );
           return;
         }
@@ -224,7 +257,7 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
           status = 206;
           start = decision.start;
           end = decision.end;
-          out['content-range'] = `bytes ${start}-${end}/${size}`;
+          out['content-range'] = contentRange(start, end, size);
         }
       }
     }
@@ -313,12 +346,34 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
     const ctx: RequestContext = { req, res, method, info };
     metrics.inflightRequests.n++;
     res.once('close', () => metrics.inflightRequests.n--);
+    if (accessLog !== undefined) logAccess(accessLog, ctx);
     const entry = memoryGetSync?.(info.key);
     if (entry !== undefined) {
       decideAndServe(ctx, entry);
       return;
     }
     lookupSlow(ctx).catch((err: unknown) => fail(ctx, err));
+  }
+
+  /** Logs the request when its response ends (or the connection goes first). */
+  function logAccess(log: Logger, ctx: RequestContext): void {
+    const { req, res } = ctx;
+    const startedNs = process.hrtime.bigint();
+    const socket = req.socket;
+    const bytesBefore = socket.bytesWritten;
+    res.once('close', () => {
+      log.info({
+        method: req.method,
+        path: ctx.info.path,
+        status: res.statusCode,
+        // Head and body on the wire (the socket is this request's alone until the response ends).
+        bytes: socket.bytesWritten - bytesBefore,
+        durationMs: Number(process.hrtime.bigint() - startedNs) / 1e6,
+        cacheStatus: ctx.cacheStatus,
+        client: socket.remoteAddress,
+        completed: res.writableFinished,
+      });
+    });
   }
 
   function fail(ctx: RequestContext, err: unknown): void {
@@ -602,7 +657,20 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
     draining = value;
   }
 
-  const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, handle);
+  const server = createServer(
+    {
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      maxHeaderSize: config.http.maxHeaderBytes,
+      headersTimeout: config.http.headersTimeoutMs,
+      // A whole request (head and any body) within the header timeout plus the send timeout.
+      requestTimeout: config.http.headersTimeoutMs + config.http.sendTimeoutMs,
+    },
+    handle,
+  );
+  // No progress for sendTimeoutMs with a request in flight (a client that stopped reading): the
+  // socket is destroyed, which releases the buffers queued for it. Idle keep-alive connections
+  // follow keepAliveTimeout instead.
+  server.timeout = config.http.sendTimeoutMs;
   let closing = false;
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {

@@ -17,16 +17,48 @@ const tokenKey = z
     message: `must decode to at least ${MIN_TOKEN_KEY_BYTES} bytes (RFC 2104 §3)`,
   });
 
+/** A node id: an sf-token (RFC 8941 §3.3.4), so letters, digits and `-._:` only. */
+const nodeIdSchema = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9._:-]{0,62}$/, 'must be a token: a letter, then letters, digits, -._:');
+
+/** A key id of a keyring (URL tokens, fill tokens): travels inside tokens. */
+const keyIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 of A-Z a-z 0-9 _ -');
+
+/**
+ * Another edge this node fills from (a peer of its cluster, or a parent). The id is the input of
+ * rendezvous hashing, so it must be the same on every node and survive a change of address.
+ */
+const upstreamEdgeSchema = z
+  .object({
+    id: nodeIdSchema,
+    /** Base URL: `/content/...` is appended to its path, as for the origin. */
+    url: z.url({ protocol: /^https?$/ }),
+    /** Relative capacity in the rendezvous ranking (edge/placement/hrw.ts); 1 when absent. */
+    weight: z.number().positive().max(1_000_000).optional(),
+  })
+  .strict();
+
+/** No two members of a list share an id. */
+function checkUniqueIds(
+  list: readonly { id: string }[],
+  path: (string | number)[],
+  ctx: z.RefinementCtx,
+): void {
+  const seen = new Set<string>();
+  list.forEach((item, i) => {
+    if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [...path, i, 'id'], message: 'duplicate id' });
+    seen.add(item.id);
+  });
+}
+
 export const edgeConfigSchema = z
   .object({
     /**
      * This node's name: first parameter of every `Cache-Status` (RFC 9211 §2) and the `node` label.
      * An sf-token, so letters, digits and `-._:` only.
      */
-    nodeId: z
-      .string()
-      .regex(/^[A-Za-z][A-Za-z0-9._:-]{0,62}$/, 'must be a token: a letter, then letters, digits, -._:')
-      .default('edge'),
+    nodeId: nodeIdSchema.default('edge'),
     listen: z
       .object({
         host: z.string().min(1).default('127.0.0.1'),
@@ -65,10 +97,79 @@ export const edgeConfigSchema = z
         /** Whether every `/content` request must carry a valid URL token (`token` query parameter). */
         required: z.boolean().default(false),
         /** Signing keys by key id, base64; several while keys rotate. */
-        keys: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/), tokenKey).default({}),
+        keys: z.record(keyIdSchema, tokenKey).default({}),
       })
       .strict()
       .default({ required: false, keys: {} }),
+    /**
+     * The cluster this node belongs to: edges of one site that share their caches. A miss asks the
+     * key's owner among them first (rendezvous hashing on the cache key; see edge/fill/sources.ts),
+     * so the site stores each object once. Absent: a lone node.
+     */
+    cluster: z
+      .object({
+        /** The cluster's name, this node's cdn-id in `CDN-Loop` (RFC 8586); the same on every member. */
+        id: z
+          .string()
+          .regex(/^[A-Za-z][A-Za-z0-9._-]{0,62}$/, 'must be a token: a letter, then letters, digits, -._'),
+        /** Every member, this node included or not (the same list on every member is simplest). */
+        peers: z.array(upstreamEdgeSchema).max(1024).default([]),
+      })
+      .strict()
+      .optional(),
+    /** The parent tier, asked after the peers and before the origin (rendezvous-ordered per key). */
+    parents: z.array(upstreamEdgeSchema).max(64).default([]),
+    /**
+     * Fill tokens: how peers and child edges are let in when `tokens.required` (see
+     * edge/fill/fillAuth.ts). `keys` are accepted on requests that carry `CDN-Fill-Token`;
+     * `signingKeyId` names the key this node signs its own peer and parent requests with.
+     */
+    fillAuth: z
+      .object({
+        keys: z.record(keyIdSchema, tokenKey).default({}),
+        signingKeyId: keyIdSchema.optional(),
+      })
+      .strict()
+      .prefault({}),
+    /** How fills pick, retry and hold their sources' answers. */
+    fill: z
+      .object({
+        /**
+         * Back-off of a failed source after its first failure, in ms; doubled on each further one
+         * (gRPC connection back-off, doc/connection-backoff.md, starts at 1 s too).
+         */
+        backoffMinMs: z.number().int().min(1).max(600_000).default(1000),
+        /**
+         * Cap of a source's back-off, in ms: a restarted peer is asked again within 30 s, and the
+         * next source carries its load meanwhile.
+         */
+        backoffMaxMs: z.number().int().min(1).max(3_600_000).default(30_000),
+        /**
+         * Upstream requests one fill may make, all sources together (a stale keep-alive retry
+         * included): two peers, two parents, the origin and one retry.
+         */
+        maxAttempts: z.number().int().min(1).max(32).default(6),
+        /**
+         * No further source is tried once a fill has been waiting this long for a response head,
+         * in ms: a player gives up on a segment request after about 10 s (dash.js default).
+         */
+        attemptBudgetMs: z.number().int().min(1).max(600_000).default(10_000),
+        /**
+         * Largest body a fill holds in memory, in bytes. Smaller objects are assembled in memory
+         * and stored in the memory tier; larger ones stream to the disk tier as they arrive and are
+         * never held whole (not stored at all on a node without disk), and requests that join once
+         * more than this has arrived are forwarded instead of replayed. 8 MiB: a 4 s segment at
+         * 16 Mbit/s, the top of a 4K ladder.
+         */
+        bufferMaxBytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .max(GIB)
+          .default(8 * MIB),
+      })
+      .strict()
+      .prefault({}),
     /** Bearer token of `/admin/*` (EDGE_ADMIN_TOKEN); admin endpoints answer 401 without one configured. */
     adminToken: adminToken.optional(),
     /** Query parameters that select content and so belong in the cache key (see cacheKeyFor). */
@@ -97,6 +198,33 @@ export const edgeConfigSchema = z
         connections: 32,
         keepAliveTimeoutMs: 30_000,
       }),
+    /** Client-side limits: a slow or hostile client cannot hold a connection or memory for long. */
+    http: z
+      .object({
+        /**
+         * Largest request head in bytes; larger ones get 431 (node:http maxHeaderSize). 16 KiB: a
+         * token-bearing segment URL plus CMCD headers is under 2 KiB; nginx allows 8 KiB per line.
+         */
+        maxHeaderBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(1024 * 1024)
+          .default(16 * 1024),
+        /**
+         * Longest time a client may take to send its request head, in ms (node:http headersTimeout;
+         * nginx client_header_timeout is 60 s, 10 s is ample on any network that plays video).
+         */
+        headersTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+        /**
+         * Longest time without any progress on a connection with a request in flight, in ms: a client
+         * that stops reading a body is cut after this (nginx send_timeout, 60 s by default; a player
+         * whose buffer is full stops reading for at most a segment duration or two).
+         */
+        sendTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+      })
+      .strict()
+      .default({ maxHeaderBytes: 16 * 1024, headersTimeoutMs: 10_000, sendTimeoutMs: 30_000 }),
     /** Overrides of DEFAULT_FRESHNESS_POLICY (edge/policy/freshness.ts). */
     freshness: z
       .object({
@@ -107,11 +235,28 @@ export const edgeConfigSchema = z
       .strict()
       .default({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * One log line per /content request (method, path, status, bytes, duration, cache status).
+     * Off by default: at tens of thousands of hits per second the log costs more than the hit.
+     */
+    accessLog: z.boolean().default(false),
   })
   .strict()
   .superRefine((c, ctx) => {
     if (c.tokens.required && Object.keys(c.tokens.keys).length === 0) {
       ctx.addIssue({ code: 'custom', path: ['tokens', 'keys'], message: 'required when tokens.required' });
+    }
+    const signing = c.fillAuth.signingKeyId;
+    if (signing !== undefined && !Object.hasOwn(c.fillAuth.keys, signing)) {
+      ctx.addIssue({ code: 'custom', path: ['fillAuth', 'signingKeyId'], message: 'not a key of fillAuth.keys' });
+    }
+    if (c.fill.backoffMinMs > c.fill.backoffMaxMs) {
+      ctx.addIssue({ code: 'custom', path: ['fill', 'backoffMinMs'], message: 'must not exceed backoffMaxMs' });
+    }
+    if (c.cluster !== undefined) checkUniqueIds(c.cluster.peers, ['cluster', 'peers'], ctx);
+    checkUniqueIds(c.parents, ['parents'], ctx);
+    if (c.parents.some((p) => p.id === c.nodeId)) {
+      ctx.addIssue({ code: 'custom', path: ['parents'], message: 'a node cannot be its own parent' });
     }
   });
 
@@ -123,9 +268,18 @@ export function edgeConfigFromInput(input: unknown, sourceName = 'edge config'):
   return loadConfig(edgeConfigSchema, input, sourceName);
 }
 
+function keyringOf(keys: Readonly<Record<string, string>>): ReadonlyMap<string, Uint8Array> {
+  return new Map(Object.entries(keys).map(([kid, key]) => [kid, Buffer.from(key, 'base64')]));
+}
+
 /** The keyring of verifyToken from the configured base64 keys. */
 export function tokenKeyring(config: EdgeConfig): ReadonlyMap<string, Uint8Array> {
-  return new Map(Object.entries(config.tokens.keys).map(([kid, key]) => [kid, Buffer.from(key, 'base64')]));
+  return keyringOf(config.tokens.keys);
+}
+
+/** The keyring fill tokens are verified with (`fillAuth.keys`). */
+export function fillKeyring(config: EdgeConfig): ReadonlyMap<string, Uint8Array> {
+  return keyringOf(config.fillAuth.keys);
 }
 
 /**

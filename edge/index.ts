@@ -102,7 +102,6 @@ export {
   type EdgeConfigInput,
 } from './config.js';
 export { EdgeHttpErrorCode, edgeHttpError } from './http/errors.js';
-export { decideRange, isNotModified, type RangeDecision, type Validators } from './http/negotiate.js';
 export {
   createEdgeMetrics,
   type CacheStatusLabel,

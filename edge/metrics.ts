@@ -159,6 +159,35 @@ export function createEdgeMetrics(
       for (const store of stores) this.inc({ tier: store.name }, store.stats().admissionRejections);
     },
   });
+  new Counter({
+    name: 'cdn_edge_cache_corruptions_total',
+    help: 'Objects found corrupt, truncated or unreadable (dropped and refetched, never served), by tier',
+    labelNames: ['tier'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const store of stores) this.inc({ tier: store.name }, store.stats().corruptions);
+    },
+  });
+  new Counter({
+    name: 'cdn_edge_cache_write_errors_total',
+    help: 'Cache writes that failed in the store (disk full, read-only, I/O errors), by tier',
+    labelNames: ['tier'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const store of stores) this.inc({ tier: store.name }, store.stats().writeErrors);
+    },
+  });
+  new Gauge({
+    name: 'cdn_edge_cache_tier_healthy',
+    help: '1 when the cache tier is usable, 0 when it is not (readiness reports it too)',
+    labelNames: ['tier'],
+    registers: [registry],
+    collect() {
+      for (const store of stores) this.set({ tier: store.name }, store.health().healthy ? 1 : 0);
+    },
+  });
   new Gauge({
     name: 'cdn_edge_inflight_requests',
     help: 'Content requests being answered',

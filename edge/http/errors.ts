@@ -20,6 +20,8 @@ export const EdgeHttpErrorCode = {
   NotReady: 'EDGE_ERR_NOT_READY',
   /** A Range beyond the end of the object. */
   RangeNotSatisfiable: 'EDGE_ERR_RANGE_NOT_SATISFIABLE',
+  /** If-Match or If-Unmodified-Since does not hold for the stored response (RFC 9110 §13.1.1, §13.1.4). */
+  PreconditionFailed: 'EDGE_ERR_PRECONDITION_FAILED',
 } as const;
 
 export type EdgeHttpErrorCode = (typeof EdgeHttpErrorCode)[keyof typeof EdgeHttpErrorCode];
@@ -34,6 +36,7 @@ const STATUS: Record<EdgeHttpErrorCode, number> = {
   EDGE_ERR_BAD_REQUEST: 400,
   EDGE_ERR_NOT_READY: 503,
   EDGE_ERR_RANGE_NOT_SATISFIABLE: 416,
+  EDGE_ERR_PRECONDITION_FAILED: 412,
 };
 
 export function edgeHttpError(

@@ -3,11 +3,11 @@ import { parseMpd } from '../../manifests/dash/index.js';
 import { parseHlsMaster } from '../../manifests/hls/index.js';
 import { bearerChecker, bearerToken } from './auth.js';
 import { cacheControlFor, classifyContent } from './cacheControl.js';
-import { evaluatePreconditions, parseEntityTags, rangeAllowed, type Validators } from './conditional.js';
+import { evaluatePreconditions, parseEntityTags, rangeAllowed, type Validators } from '../../common/http/conditional.js';
 import { mimeTypeFor } from './mime.js';
 import { isInside, parseContentPath, unsafeSegmentReason } from './paths.js';
 import { isRelativePathUri, pinDashManifest, pinHlsMaster } from './pin.js';
-import { contentRange, parseRange, unsatisfiedContentRange } from './range.js';
+import { contentRange, parseRange, unsatisfiedContentRange } from '../../common/http/range.js';
 
 describe('parseRange (RFC 9110 §14)', () => {
   const cases: [string | undefined, number, ReturnType<typeof parseRange>][] = [

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OriginErrorCode, originError } from '../errors.js';
 import { cacheControlFor, classifyContent, type CachePolicy } from '../http/cacheControl.js';
-import { evaluatePreconditions, rangeAllowed, type Validators } from '../http/conditional.js';
+import { evaluatePreconditions, rangeAllowed, type Validators } from '../../common/http/conditional.js';
 import { mimeTypeFor } from '../http/mime.js';
 import { parseContentPath } from '../http/paths.js';
 import { pinDashManifest, pinHlsMaster } from '../http/pin.js';
-import { contentRange, parseRange } from '../http/range.js';
+import { contentRange, parseRange } from '../../common/http/range.js';
 import type { DecayedCounter } from '../popularity.js';
 import { etagFromSha256, sha256Hex } from '../store/package.js';
 import type { ContentStore } from '../store/types.js';
@@ -39,7 +39,8 @@ interface Resolved {
   path: string;
   versioned: boolean;
   sizeBytes: number;
-  validators: Validators;
+  /** Both known: the origin computes them for every file it serves. */
+  validators: Validators & { etag: string; lastModifiedMs: number };
   /** In-memory body (a pinned manifest); otherwise the file is streamed from the store. */
   body?: Buffer;
 }

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { CdnError, isCdnError } from '../../common/errors.js';
 import { OriginErrorCode, originError } from '../errors.js';
 import { ERROR_CACHE_CONTROL } from '../http/cacheControl.js';
-import { unsatisfiedContentRange } from '../http/range.js';
+import { unsatisfiedContentRange } from '../../common/http/range.js';
 
 /** Fastify's and @fastify/multipart's own error codes, mapped to ours. */
 const FASTIFY_CODES: Readonly<Record<string, OriginErrorCode>> = {

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { buildEdgeApp, type EdgeApp } from '../../edge/app.js';
-import { DiskStore } from '../../edge/cache/diskStore.js';
+import type { Logger } from '../../common/logging.js';
+import { DiskStore, type DiskFs } from '../../edge/cache/diskStore.js';
 import { MemoryStore } from '../../edge/cache/memoryStore.js';
 import { edgeConfigFromInput, type EdgeConfigInput } from '../../edge/config.js';
 
@@ -100,7 +101,7 @@ export interface TestEdge {
 export async function startTestEdge(
   originUrl: string,
   overrides: Partial<EdgeConfigInput> = {},
-  options: { diskDir?: string; clock?: { nowMs: number } } = {},
+  options: { diskDir?: string; clock?: { nowMs: number }; diskFs?: DiskFs; logger?: Logger } = {},
 ): Promise<TestEdge> {
   const config = edgeConfigFromInput({
     nodeId: NODE,
@@ -115,7 +116,12 @@ export async function startTestEdge(
   const memory = new MemoryStore({ maxBytes: config.memory.maxBytes, now: () => clock.nowMs });
   let disk: DiskStore | undefined;
   if (config.disk) {
-    disk = new DiskStore({ dir: config.disk.dir, maxBytes: config.disk.maxBytes, now: () => clock.nowMs });
+    disk = new DiskStore({
+      dir: config.disk.dir,
+      maxBytes: config.disk.maxBytes,
+      now: () => clock.nowMs,
+      ...(options.diskFs ? { fs: options.diskFs } : {}),
+    });
     await disk.open();
   }
   const registry = createMetricsRegistry({ processMetrics: false });
@@ -124,6 +130,7 @@ export async function startTestEdge(
     registry,
     memory,
     ...(disk ? { disk } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
     nowMs: () => clock.nowMs,
   });
   const url = await app.listen();

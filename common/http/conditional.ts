@@ -1,9 +1,14 @@
-/** The validators of a selected representation (RFC 9110 §8.8). */
+/**
+ * Pure request preconditions (RFC 9110 §13) and If-Range, shared by the origin (which knows its
+ * validators) and the edge (which answers from stored responses whose validators may be absent).
+ */
+
+/** The validators of a selected representation (RFC 9110 §8.8); either may be unknown. */
 export interface Validators {
-  /** A strong entity tag, quoted: `"abc..."`. */
-  etag: string;
+  /** An entity tag, quoted: `"abc..."` or `W/"abc..."`. */
+  etag?: string | undefined;
   /** Last modification time, in ms since the epoch (compared at HTTP-date precision, 1 s). */
-  lastModifiedMs: number;
+  lastModifiedMs?: number | undefined;
 }
 
 /** The conditional request headers, as received (undefined when absent). */
@@ -72,8 +77,9 @@ export function evaluatePreconditions(
   headers: ConditionalHeaders,
   validators: Validators,
 ): PreconditionDecision {
-  const current = parseTag(validators.etag);
-  const lastModifiedS = Math.floor(validators.lastModifiedMs / 1000);
+  const current = validators.etag === undefined ? undefined : parseTag(validators.etag);
+  const lastModifiedS =
+    validators.lastModifiedMs === undefined ? undefined : Math.floor(validators.lastModifiedMs / 1000);
   const safe = method === 'GET' || method === 'HEAD';
 
   if (headers.ifMatch !== undefined) {
@@ -82,7 +88,9 @@ export function evaluatePreconditions(
     if (!ok) return { kind: 'precondition-failed' };
   } else {
     const since = parseHttpDateS(headers.ifUnmodifiedSince);
-    if (since !== undefined && lastModifiedS > since) return { kind: 'precondition-failed' };
+    if (since !== undefined && lastModifiedS !== undefined && lastModifiedS > since) {
+      return { kind: 'precondition-failed' };
+    }
   }
 
   if (headers.ifNoneMatch !== undefined) {
@@ -91,7 +99,9 @@ export function evaluatePreconditions(
     if (matched) return safe ? { kind: 'not-modified' } : { kind: 'precondition-failed' };
   } else if (safe) {
     const since = parseHttpDateS(headers.ifModifiedSince);
-    if (since !== undefined && lastModifiedS <= since) return { kind: 'not-modified' };
+    if (since !== undefined && lastModifiedS !== undefined && lastModifiedS <= since) {
+      return { kind: 'not-modified' };
+    }
   }
   return { kind: 'proceed' };
 }
@@ -107,9 +117,22 @@ export function rangeAllowed(ifRange: string | undefined, validators: Validators
   const value = ifRange.trim();
   if (value.startsWith('"') || value.startsWith('W/')) {
     const tag = parseTag(value);
-    const current = parseTag(validators.etag);
+    const current = validators.etag === undefined ? undefined : parseTag(validators.etag);
     return tag !== undefined && current !== undefined && strongMatch(tag, current);
   }
   const dateS = parseHttpDateS(value);
-  return dateS !== undefined && dateS === Math.floor(validators.lastModifiedMs / 1000);
+  return (
+    dateS !== undefined &&
+    validators.lastModifiedMs !== undefined &&
+    dateS === Math.floor(validators.lastModifiedMs / 1000)
+  );
+}
+
+/** Validators from stored response header values (Last-Modified as an HTTP-date). */
+export function validatorsFromHeaders(
+  etag: string | undefined,
+  lastModified: string | undefined,
+): Validators {
+  const ms = lastModified === undefined ? Number.NaN : Date.parse(lastModified);
+  return { etag, lastModifiedMs: Number.isNaN(ms) ? undefined : ms };
 }
