@@ -1,38 +1,15 @@
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encoderToolsConfigFromEnv } from '../encoder/config.js';
 import { makeSyntheticSource } from '../encoder/synthetic.js';
-
-const cli = join(import.meta.dirname, 'cdn.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { runCdn, type CliRun } from '../test/helpers/cli.js';
 
 /** Runs the `cdn` command from source; `onStderr` may interrupt it. */
-function cdn(
-  args: string[],
-  onStderr?: (text: string, child: ReturnType<typeof spawn>) => void,
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      onStderr?.(stderr, child);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cdn(args: string[], onStderr?: (text: string, child: ChildProcess) => void): Promise<CliRun> {
+  return runCdn(args, onStderr === undefined ? {} : { onStderr });
 }
 
 async function exists(path: string): Promise<boolean> {
