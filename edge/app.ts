@@ -28,7 +28,11 @@ import { silentLogger, type Logger } from '../common/logging.js';
 import { TITLE_ID_PATTERN } from '../manifests/index.js';
 import type { CacheEntry, CacheStore } from './cache/types.js';
 import { tokenKeyring, type EdgeConfig } from './config.js';
+import type { NodeAction, NodeLink, WorkerIdentity } from './workerIdentity.js';
 import { OriginFiller } from './fill/originFill.js';
+import { Prefetcher, prefetchTokenCheck } from './fill/prefetch.js';
+import { awaitFill, createCacheWarmer } from './fill/prefetchWarmer.js';
+import { ProactiveFiller } from './fill/proactive.js';
 import type { Fill, FillHead } from './fill/fill.js';
 import { EdgeHttpErrorCode, edgeHttpError } from './http/errors.js';
 import { createEdgeMetrics, type CacheStatusLabel, type EdgeMetrics } from './metrics.js';
@@ -55,6 +59,10 @@ export interface EdgeAppDeps {
   disk?: CacheStore;
   /** Clock in ms since the epoch (cache ages, token expiry). */
   nowMs?: () => number;
+  /** This process's place among the node's workers (`--workers`); none for a single process. */
+  worker?: WorkerIdentity;
+  /** The node around a worker: node-wide admin actions and aggregated metrics. */
+  node?: NodeLink;
 }
 
 export interface EdgeApp {
@@ -67,9 +75,15 @@ export interface EdgeApp {
   close(): Promise<void>;
   /** Readiness goes false (load balancers stop sending); requests are still answered. */
   setDraining(draining: boolean): void;
+  /** Applies a node-wide admin action another worker received (purge, drain). */
+  applyNodeAction(action: NodeAction): Promise<void>;
   readonly draining: boolean;
   metrics: EdgeMetrics;
   filler: OriginFiller;
+  /** CMCD next-object prefetch. */
+  prefetcher: Prefetcher;
+  /** Proactive fill runs (`/admin/fill`). */
+  proactive: ProactiveFiller;
 }
 
 /** Largest admin request body, in bytes: purge and drain bodies are a few dozen bytes. */
@@ -128,6 +142,11 @@ function readBody(req: IncomingMessage, limitBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    if (Number(req.headers['content-length']) > limitBytes) {
+      // Refused before reading: the answer is a 400, and node discards the unread body.
+      reject(edgeHttpError(EdgeHttpErrorCode.BadRequest, `request body over ${limitBytes} bytes`));
+      return;
+    }
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limitBytes) {
@@ -158,13 +177,53 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
   const stores = disk === undefined ? [memory] : [memory, disk];
   const holder: { fills?: OriginFiller } = {};
   const metrics = createEdgeMetrics(registry, stores, () => holder.fills?.inflightCount ?? 0);
-  const fills = new OriginFiller({ config, memory, disk, policy, metrics, logger, nowMs });
+  const fills = new OriginFiller({
+    config,
+    memory,
+    disk,
+    policy,
+    metrics,
+    logger,
+    nowMs,
+    worker: deps.worker,
+  });
   holder.fills = fills;
   const memoryGetSync: SyncGet | undefined =
     'getSync' in memory && typeof memory.getSync === 'function'
       ? (memory.getSync as SyncGet).bind(memory)
       : undefined;
   let draining = false;
+  // Prefetch and proactive fill reach the cache only through this (edge/fill/prefetchWarmer.ts).
+  const warmer = createCacheWarmer({
+    memory,
+    disk,
+    isFresh: (meta) => decideCache(meta, { method: 'GET', headers: {} }, nowMs(), policy).kind === 'hit',
+    inFlight: (key) => fills.get(key) !== undefined,
+    fill: (key, stale, options) => awaitFill(fills.acquire(key, stale).fill, options),
+  });
+  const prefetcher = new Prefetcher({
+    config: config.prefetch,
+    keyOptions,
+    warmer,
+    registry,
+    logger: logger.child({ component: 'edge-prefetch' }),
+    nowMs,
+    inflightRequests: () => metrics.inflightRequests.n,
+    draining: () => draining,
+    ...(config.tokens.required ? { authorize: prefetchTokenCheck(keyring, nowMs) } : {}),
+  });
+  const proactive = new ProactiveFiller({
+    // One worker of a node runs the schedule: the workers share the disk tier.
+    config:
+      (deps.worker?.index ?? 0) === 0 ? config.proactiveFill : { ...config.proactiveFill, enabled: false },
+    originUrl: config.originUrl,
+    upstream: config.upstream,
+    warmer,
+    registry,
+    logger: logger.child({ component: 'edge-proactive-fill' }),
+    nowMs,
+    draining: () => draining,
+  });
 
   // ---- responses -----------------------------------------------------------------------------
 
@@ -332,7 +391,8 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
       sendError(res, toCdnError(err));
       return;
     }
-    if (config.tokens.required) {
+    // Peers and child edges sign their fills instead (edge/fill/fillAuth.ts).
+    if (config.tokens.required && !fills.authorizesFill(req.headers, info.path)) {
       const q = target.indexOf('?');
       const token = q < 0 ? undefined : (new URLSearchParams(target.slice(q + 1)).get('token') ?? undefined);
       const verdict = verifyToken(token, info.path, keyring, nowMs());
@@ -346,6 +406,8 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
     const ctx: RequestContext = { req, res, method, info };
     metrics.inflightRequests.n++;
     res.once('close', () => metrics.inflightRequests.n--);
+    prefetcher.onRequest(req.headers, target, info);
+    proactive.noteServed(info.titleId);
     if (accessLog !== undefined) logAccess(accessLog, ctx);
     const entry = memoryGetSync?.(info.key);
     if (entry !== undefined) {
@@ -418,7 +480,7 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
         return;
       case 'stale':
         serveStored(ctx, entry!, decision.ageS, `${node}; fwd=stale; detail=stale-while-revalidate`, 'stale');
-        if (fills.get(ctx.info.key) === undefined) fills.acquire(ctx.info.key, entry);
+        if (fills.get(ctx.info.key) === undefined) fills.acquire(ctx.info.key, entry, ctx.req.headers);
         return;
       case 'revalidate':
         fromFill(ctx, entry, true).catch((err: unknown) => fail(ctx, err));
@@ -437,7 +499,7 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
     stored: CacheEntry | undefined,
     revalidate: boolean,
   ): Promise<void> {
-    const { fill, joined } = fills.acquire(ctx.info.key, revalidate ? stored : undefined);
+    const { fill, joined } = fills.acquire(ctx.info.key, revalidate ? stored : undefined, ctx.req.headers);
     let head: FillHead;
     try {
       head = await fill.head;
@@ -446,7 +508,8 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
       return;
     }
     if (ctx.res.destroyed) return;
-    if (joined && !head.shareable) {
+    // A body past the fill's replay bound cannot be replayed from its start: forward the request.
+    if ((joined && !head.shareable) || (!fill.replayable && ctx.method === 'GET')) {
       await passThrough(ctx);
       return;
     }
@@ -545,34 +608,48 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
         'give exactly one of "key" (a content URL path) or "titleId"',
       );
     }
-    let deleted: { memory: number; disk: number };
+    let action: NodeAction;
     if (typeof key === 'string') {
-      const canonical = cacheKeyFor('GET', key, keyOptions).key;
+      action = { kind: 'purge-key', key: cacheKeyFor('GET', key, keyOptions).key };
+    } else if (typeof titleId === 'string' && TITLE_ID_PATTERN.test(titleId)) {
+      action = { kind: 'purge-prefix', prefix: titleKeyPrefix(titleId) };
+    } else {
+      throw edgeHttpError(EdgeHttpErrorCode.BadRequest, '"key" must be a path string, "titleId" a title id');
+    }
+    const deleted = await purgeHere(action);
+    deps.node?.broadcast(action);
+    sendJson(res, 200, { purged: deleted });
+  }
+
+  /** Purges a key or a key prefix from this process's tiers and fills in flight. */
+  async function purgeHere(
+    action: Extract<NodeAction, { kind: 'purge-key' | 'purge-prefix' }>,
+  ): Promise<{ memory: number; disk: number }> {
+    let deleted: { memory: number; disk: number };
+    if (action.kind === 'purge-key') {
+      const canonical = action.key;
       fills.purge((k) => k === canonical);
       deleted = {
         memory: (await memory.delete(canonical)) ? 1 : 0,
         disk: disk !== undefined && (await disk.delete(canonical)) ? 1 : 0,
       };
-      logger.info({ key: canonical, deleted }, 'purged key');
-    } else if (typeof titleId === 'string' && TITLE_ID_PATTERN.test(titleId)) {
-      const prefix = titleKeyPrefix(titleId);
+    } else {
+      const prefix = action.prefix;
       fills.purge((k) => k.startsWith(prefix));
       deleted = {
         memory: await memory.deletePrefix(prefix),
         disk: disk === undefined ? 0 : await disk.deletePrefix(prefix),
       };
-      logger.info({ titleId, deleted }, 'purged title');
-    } else {
-      throw edgeHttpError(EdgeHttpErrorCode.BadRequest, '"key" must be a path string, "titleId" a title id');
     }
-    sendJson(res, 200, { purged: deleted });
+    logger.info({ ...action, deleted }, 'purged');
+    return deleted;
   }
 
   async function admin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    if (path !== '/admin/purge' && path !== '/admin/drain') {
+    if (path !== '/admin/purge' && path !== '/admin/drain' && path !== '/admin/fill') {
       throw edgeHttpError(EdgeHttpErrorCode.NotFound, `no route ${path}`);
     }
-    if (req.method !== 'POST') {
+    if (req.method !== 'POST' && path !== '/admin/fill') {
       sendError(res, edgeHttpError(EdgeHttpErrorCode.MethodNotAllowed, 'use POST'), { allow: 'POST' });
       return;
     }
@@ -593,11 +670,17 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
       await purge(req, res);
       return;
     }
+    if (path === '/admin/fill') {
+      const answer = await proactive.handleAdmin(req.method ?? 'GET', () => parseAdminBody(req));
+      sendJson(res, answer.status, answer.body, answer.headers);
+      return;
+    }
     const body = await parseAdminBody(req);
     if (body.draining !== undefined && typeof body.draining !== 'boolean') {
       throw edgeHttpError(EdgeHttpErrorCode.BadRequest, '"draining" must be a boolean');
     }
     setDraining(body.draining ?? true);
+    deps.node?.broadcast({ kind: 'drain', draining });
     sendJson(res, 200, { draining });
   }
 
@@ -631,7 +714,7 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
       if (r.ready) sendJson(res, 200, { status: 'ready' });
       else sendError(res, edgeHttpError(EdgeHttpErrorCode.NotReady, `not ready: ${r.reason}`));
     } else {
-      const text = await registry.metrics();
+      const text = deps.node === undefined ? await registry.metrics() : await deps.node.metricsText();
       res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
       res.end(req.method === 'HEAD' ? undefined : text);
     }
@@ -683,10 +766,16 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
     handle,
     metrics,
     filler: fills,
+    prefetcher,
+    proactive,
     get draining() {
       return draining;
     },
     setDraining,
+    async applyNodeAction(action) {
+      if (action.kind === 'drain') setDraining(action.draining);
+      else await purgeHere(action);
+    },
     listen(options = {}) {
       const host = options.host ?? config.listen.host;
       const port = options.port ?? config.listen.port;
@@ -721,6 +810,8 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
           server.closeIdleConnections();
         });
       }
+      await proactive.close();
+      await prefetcher.close();
       await fills.close();
       await disk?.close();
       await memory.close();

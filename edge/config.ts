@@ -1,7 +1,10 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { envValue, loadConfig, readConfigFile } from '../common/config.js';
+import { prefetchConfigSchema } from './fill/prefetchConfig.js';
+import { proactiveFillConfigSchema } from './fill/proactiveConfig.js';
 import { MIN_TOKEN_KEY_BYTES } from './tokens/token.js';
+import { WORKER_IDENTITY_ENV, type WorkerIdentity } from './workerIdentity.js';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -47,7 +50,8 @@ function checkUniqueIds(
 ): void {
   const seen = new Set<string>();
   list.forEach((item, i) => {
-    if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [...path, i, 'id'], message: 'duplicate id' });
+    if (seen.has(item.id))
+      ctx.addIssue({ code: 'custom', path: [...path, i, 'id'], message: 'duplicate id' });
     seen.add(item.id);
   });
 }
@@ -151,7 +155,8 @@ export const edgeConfigSchema = z
         maxAttempts: z.number().int().min(1).max(32).default(6),
         /**
          * No further source is tried once a fill has been waiting this long for a response head,
-         * in ms: a player gives up on a segment request after about 10 s (dash.js default).
+         * in ms: half of a player's usual request timeout (Bitmovin's default is 20 s), so the
+         * answer, good or an error, comes while the player still waits for it.
          */
         attemptBudgetMs: z.number().int().min(1).max(600_000).default(10_000),
         /**
@@ -234,7 +239,16 @@ export const edgeConfigSchema = z
       })
       .strict()
       .default({}),
+    /** CMCD next-object prefetch (edge/fill/prefetchConfig.ts). */
+    prefetch: prefetchConfigSchema.prefault({}),
+    /** Popularity-driven proactive fill (edge/fill/proactiveConfig.ts). */
+    proactiveFill: proactiveFillConfigSchema.prefault({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * Worker processes sharing the port and the cache (edge/cluster.ts): a number, or `auto` for
+     * one per core (os.availableParallelism). 1 runs the node in a single process.
+     */
+    workers: z.union([z.number().int().min(1).max(256), z.literal('auto')]).default(1),
     /**
      * One log line per /content request (method, path, status, bytes, duration, cache status).
      * Off by default: at tens of thousands of hits per second the log costs more than the hit.
@@ -248,10 +262,18 @@ export const edgeConfigSchema = z
     }
     const signing = c.fillAuth.signingKeyId;
     if (signing !== undefined && !Object.hasOwn(c.fillAuth.keys, signing)) {
-      ctx.addIssue({ code: 'custom', path: ['fillAuth', 'signingKeyId'], message: 'not a key of fillAuth.keys' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fillAuth', 'signingKeyId'],
+        message: 'not a key of fillAuth.keys',
+      });
     }
     if (c.fill.backoffMinMs > c.fill.backoffMaxMs) {
-      ctx.addIssue({ code: 'custom', path: ['fill', 'backoffMinMs'], message: 'must not exceed backoffMaxMs' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fill', 'backoffMinMs'],
+        message: 'must not exceed backoffMaxMs',
+      });
     }
     if (c.cluster !== undefined) checkUniqueIds(c.cluster.peers, ['cluster', 'peers'], ctx);
     checkUniqueIds(c.parents, ['parents'], ctx);
@@ -283,9 +305,32 @@ export function fillKeyring(config: EdgeConfig): ReadonlyMap<string, Uint8Array>
 }
 
 /**
+ * This process's worker identity when the `cdn edge --workers` primary started it (the
+ * CDN_EDGE_WORKER variable, JSON); undefined otherwise. Malformed values are a bug, so they throw.
+ */
+export function workerIdentityFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): WorkerIdentity | undefined {
+  const text = env[WORKER_IDENTITY_ENV];
+  if (text === undefined) return undefined;
+  return loadConfig(
+    z
+      .object({
+        index: z.number().int().min(0),
+        internalPorts: z.array(z.number().int().min(1).max(65535)).min(1),
+        secret: z.string().min(16),
+      })
+      .strict()
+      .refine((w) => w.index < w.internalPorts.length, { message: 'index beyond the worker count' }),
+    JSON.parse(text),
+    WORKER_IDENTITY_ENV,
+  );
+}
+
+/**
  * The edge settings the environment may carry: EDGE_NODE_ID (default: the host name when neither
  * file nor flags name one), EDGE_HOST, EDGE_PORT, EDGE_ORIGIN_URL, EDGE_ADMIN_TOKEN, EDGE_DISK_DIR,
- * EDGE_LOG_LEVEL.
+ * EDGE_LOG_LEVEL, EDGE_ORIGIN_READ_TOKEN (proactiveFill.originReadToken).
  */
 export function edgeEnvInput(
   env: Readonly<Record<string, string | undefined>> = process.env,
@@ -310,6 +355,8 @@ export function edgeEnvInput(
   }
   const diskDir = envValue(env, 'EDGE_DISK_DIR');
   if (diskDir !== undefined) out.disk = { dir: diskDir };
+  const readToken = envValue(env, 'EDGE_ORIGIN_READ_TOKEN');
+  if (readToken !== undefined) out.proactiveFill = { originReadToken: readToken };
   return out;
 }
 

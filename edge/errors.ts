@@ -12,8 +12,13 @@ export const EdgeErrorCode = {
   DiskWrite: 'EDGE_ERR_DISK_WRITE',
   /** A fill ended with fewer or more bytes than its declared size; nothing was stored. */
   FillTruncated: 'EDGE_ERR_FILL_TRUNCATED',
-  /** A fill's bytes do not match the SHA-256 the title package lists; nothing was stored. */
+  /**
+   * A fill's bytes do not match the SHA-256 its source vouched for (the origin's strong ETag, which
+   * is the first 128 bits of the body's SHA-256, or the title package's listing); nothing was stored.
+   */
   FillCorrupt: 'EDGE_ERR_FILL_CORRUPT',
+  /** A fill request came back to this node (its own `CDN-Loop` member, RFC 8586); not forwarded. */
+  FillLoop: 'EDGE_ERR_FILL_LOOP',
 } as const;
 
 export type EdgeErrorCode = (typeof EdgeErrorCode)[keyof typeof EdgeErrorCode];
@@ -26,6 +31,8 @@ const STATUS: Record<EdgeErrorCode, number> = {
   EDGE_ERR_DISK_WRITE: 507,
   EDGE_ERR_FILL_TRUNCATED: 502,
   EDGE_ERR_FILL_CORRUPT: 502,
+  // 508 Loop Detected (RFC 5842 §7.2).
+  EDGE_ERR_FILL_LOOP: 508,
 };
 
 export const edgeError = codedErrorFactory<EdgeErrorCode>(STATUS);

@@ -64,6 +64,42 @@ export {
 } from './tokens/token.js';
 export { hrwOwner, hrwRank, type Peer } from './placement/hrw.js';
 export {
+  MAX_PEER_SOURCES,
+  ORIGIN_SOURCE,
+  planFillSources,
+  type FillSourceKind,
+  type FillTopology,
+  type SourceRef,
+} from './fill/sources.js';
+export {
+  HEALTHY,
+  backoffMs,
+  chooseSource,
+  recordFailure,
+  recordSuccess,
+  type BackoffPolicy,
+  type SourceChoice,
+  type SourceHealth,
+} from './fill/sourceHealth.js';
+export {
+  MAX_CDN_LOOP_MEMBERS,
+  appendCdnLoop,
+  cdnLoopMember,
+  loopVerdict,
+  parseCdnLoop,
+  type CdnLoopMember,
+  type LoopIdentity,
+  type LoopVerdict,
+} from './fill/cdnLoop.js';
+export {
+  FILL_TOKEN_HEADER,
+  FILL_TOKEN_TTL_S,
+  fillTokenAuthorises,
+  signFillToken,
+  type FillSigner,
+} from './fill/fillAuth.js';
+export { sha256PrefixOfEtag } from './fill/etag.js';
+export {
   AdmitAll,
   SecondHitAdmission,
   TinyLfuAdmission,
@@ -91,13 +127,15 @@ export type {
   PutResult,
 } from './cache/types.js';
 export { buildEdgeApp, type EdgeApp, type EdgeAppDeps } from './app.js';
-export { startEdge, type RunningEdge } from './main.js';
+export { startEdge, type RunningEdge, type StartEdgeOptions } from './main.js';
 export {
   edgeConfigFromInput,
   edgeConfigSchema,
   edgeEnvInput,
+  fillKeyring,
   loadEdgeConfig,
   tokenKeyring,
+  workerIdentityFromEnv,
   type EdgeConfig,
   type EdgeConfigInput,
 } from './config.js';
@@ -108,3 +146,20 @@ export {
   type EdgeMetrics,
   type UpstreamOutcome,
 } from './metrics.js';
+export { Prefetcher, type PrefetchOutcome } from './fill/prefetch.js';
+export { readCmcdHints, prefetchTargets, type CmcdHints, type PrefetchTarget } from './fill/prefetchCmcd.js';
+export type { CacheWarmer, WarmResult } from './fill/prefetchWarmer.js';
+export {
+  ProactiveFiller,
+  type RunOutcome as ProactiveRunOutcome,
+  type RunStatus as ProactiveRunStatus,
+} from './fill/proactive.js';
+export { ProactiveErrorCode, proactiveError } from './fill/proactiveErrors.js';
+export { parseFillRequest, planRoom, planTitleObjects, type FillRequest } from './fill/proactivePlan.js';
+export { runEdgeWorker, startEdgeClusterPrimary, type EdgeClusterPrimary } from './cluster.js';
+export {
+  WORKER_SECRET_HEADER,
+  type NodeAction,
+  type NodeLink,
+  type WorkerIdentity,
+} from './workerIdentity.js';

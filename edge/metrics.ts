@@ -4,13 +4,21 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CacheStore } from './cache/types.js';
+import type { FillSourceKind } from './fill/sources.js';
 
 /** Values of the `cache_status` label (bounded). */
 export type CacheStatusLabel =
   'hit' | 'miss' | 'collapsed' | 'stale' | 'revalidated' | 'stale_if_error' | 'pass' | 'error';
 
 export type UpstreamOutcome =
-  'ok' | 'not_modified' | 'error_status' | 'timeout' | 'unavailable' | 'truncated' | 'client_error';
+  | 'ok'
+  | 'not_modified'
+  | 'error_status'
+  | 'timeout'
+  | 'unavailable'
+  | 'truncated'
+  | 'corrupt'
+  | 'client_error';
 
 /** Counts by a label pair, read at scrape time. */
 class Tally {
@@ -23,7 +31,12 @@ class Tally {
 export interface EdgeMetrics {
   request(cacheStatus: CacheStatusLabel, objectType: string): void;
   responseBytes(bytes: number): void;
-  upstream(outcome: UpstreamOutcome, durationS: number): void;
+  /** One upstream request of a fill, by the kind of source asked (the origin when not given). */
+  upstream(outcome: UpstreamOutcome, durationS: number, source?: FillSourceKind): void;
+  /** A fill passed over a source in back-off. */
+  fillSourceSkip(source: FillSourceKind): void;
+  /** A fill whose body did not match the SHA-256 its ETag states. */
+  fillVerificationFailure(): void;
   coalescedWaiter(): void;
   tokenFailure(reason: string): void;
   storeFailure(tier: string): void;
@@ -40,6 +53,8 @@ export function createEdgeMetrics(
   const tokenFailures = new Tally();
   const storeFailures = new Tally();
   const upstreamCounts = new Tally();
+  const sourceSkips = new Tally();
+  const fillTotals = { verificationFailures: 0 };
   const totals = { responseBytes: 0, coalesced: 0 };
   const inflightRequests = { n: 0 };
 
@@ -72,7 +87,29 @@ export function createEdgeMetrics(
     registers: [registry],
     collect() {
       this.reset();
-      for (const [outcome, value] of upstreamCounts.values) this.inc({ source: 'origin', outcome }, value);
+      for (const [key, value] of upstreamCounts.values) {
+        const [source, outcome] = key.split('|') as [string, string];
+        this.inc({ source, outcome }, value);
+      }
+    },
+  });
+  new Counter({
+    name: 'cdn_edge_fill_source_skips_total',
+    help: 'Fill sources passed over because they were in back-off after failing, by source',
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [source, value] of sourceSkips.values) this.inc({ source }, value);
+    },
+  });
+  new Counter({
+    name: 'cdn_edge_fill_verification_failures_total',
+    help: 'Fills whose body did not match the SHA-256 of their ETag (never stored)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(fillTotals.verificationFailures);
     },
   });
   const upstreamDuration = new Histogram({
@@ -210,9 +247,13 @@ export function createEdgeMetrics(
     responseBytes: (bytes) => {
       totals.responseBytes += bytes;
     },
-    upstream: (outcome, durationS) => {
-      upstreamCounts.add(outcome);
-      upstreamDuration.observe({ source: 'origin' }, durationS);
+    upstream: (outcome, durationS, source = 'origin') => {
+      upstreamCounts.add(`${source}|${outcome}`);
+      upstreamDuration.observe({ source }, durationS);
+    },
+    fillSourceSkip: (source) => sourceSkips.add(source),
+    fillVerificationFailure: () => {
+      fillTotals.verificationFailures++;
     },
     coalescedWaiter: () => {
       totals.coalesced++;

@@ -1,5 +1,15 @@
 import { Command } from 'commander';
-import { loadEdgeConfig, startEdge } from '../../edge/index.js';
+import { availableParallelism } from 'node:os';
+import { createLogger } from '../../common/logging.js';
+import {
+  loadEdgeConfig,
+  runEdgeWorker,
+  startEdge,
+  startEdgeClusterPrimary,
+  workerIdentityFromEnv,
+  type EdgeConfig,
+  type WorkerIdentity,
+} from '../../edge/index.js';
 import { logLevelOption, portNumber, positiveInteger, withInterrupt } from '../cli.js';
 
 interface EdgeCliOptions {
@@ -12,6 +22,7 @@ interface EdgeCliOptions {
   diskDir?: string;
   diskBytes?: number;
   logLevel?: string;
+  workers?: number | 'auto';
 }
 
 /** Maps the command line onto edge config keys (validated with the rest of the config). */
@@ -29,6 +40,7 @@ export function edgeFlagsFromCli(o: EdgeCliOptions): Record<string, unknown> {
   if (o.diskBytes !== undefined) disk.maxBytes = o.diskBytes;
   if (Object.keys(disk).length > 0) flags.disk = disk;
   if (o.logLevel !== undefined) flags.logLevel = o.logLevel;
+  if (o.workers !== undefined) flags.workers = o.workers;
   return flags;
 }
 
@@ -55,6 +67,11 @@ export function edgeCommand(): Command {
     )
     .option('--disk-dir <dir>', 'disk tier directory (default: no disk tier)')
     .option('--disk-bytes <n>', 'disk tier size in bytes (default 10 GiB)', positiveInteger('--disk-bytes'))
+    .option(
+      '-w, --workers <n>',
+      'worker processes sharing the port and the cache: a number or "auto" (one per core; default 1)',
+      workersOption,
+    )
     .addOption(logLevelOption())
     .addHelpText(
       'after',
@@ -73,15 +90,66 @@ are flushed. Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad usage or co
         ...(opts.config !== undefined ? { configPath: opts.config } : {}),
         flags: edgeFlagsFromCli(opts),
       });
+      const identity = workerIdentityFromEnv();
+      if (identity !== undefined) {
+        await runAsWorker(config, identity);
+        return;
+      }
+      const workers = config.workers === 'auto' ? availableParallelism() : config.workers;
+      const where = `origin ${config.originUrl}, ${config.disk ? `disk ${config.disk.dir}` : 'memory only'}`;
+      if (workers > 1) {
+        const logger = createLogger({ level: config.logLevel, name: 'cdn-edge' });
+        const primary = await startEdgeClusterPrimary(workers, logger);
+        let url: string;
+        try {
+          url = await primary.ready;
+        } catch (err) {
+          await primary.stop();
+          throw err;
+        }
+        process.stdout.write(`edge ${config.nodeId} listening on ${url} (${workers} workers, ${where})\n`);
+        await withInterrupt(untilAborted);
+        await primary.stop();
+        process.stdout.write('edge stopped\n');
+        return;
+      }
       const edge = await startEdge(config);
-      process.stdout.write(
-        `edge ${config.nodeId} listening on ${edge.url} (origin ${config.originUrl}, ${config.disk ? `disk ${config.disk.dir}` : 'memory only'})\n`,
-      );
-      await withInterrupt(
-        (signal) =>
-          new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
-      );
+      process.stdout.write(`edge ${config.nodeId} listening on ${edge.url} (${where})\n`);
+      await withInterrupt(untilAborted);
       await edge.close();
       process.stdout.write('edge stopped\n');
     });
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/** `--workers`: a positive integer or `auto`. */
+function workersOption(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  return positiveInteger('--workers')(value);
+}
+
+/**
+ * One worker of a `--workers` node. The primary stops it with SIGTERM; Ctrl-C reaches the whole
+ * process group, so the worker ignores SIGINT and lets the primary drive the shutdown.
+ */
+async function runAsWorker(config: EdgeConfig, identity: WorkerIdentity): Promise<void> {
+  const logger = createLogger({ level: config.logLevel, name: 'cdn-edge' });
+  const ignore = (): void => undefined;
+  process.on('SIGINT', ignore);
+  const handle = await runEdgeWorker(
+    identity,
+    (node) => startEdge(config, { worker: identity, node, logger }),
+    logger,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    // The primary went away without a word: stop too.
+    process.once('disconnect', () => resolve());
+  });
+  await handle.close();
+  process.off('SIGINT', ignore);
+  if (process.connected) process.disconnect();
 }

@@ -2,9 +2,14 @@
  * One fill in flight: the upstream response head, then its body chunks as they arrive, kept in a
  * list so that requests joining late replay what came before and then follow live (read while
  * writing). Every request for the key while it is in flight shares it (request coalescing).
+ *
+ * The list is bounded (`replayLimitBytes`): once the body outgrows it the chunks are let go and the
+ * fill stops being `replayable`; requests already following keep receiving live chunks, and a
+ * request that comes later must not follow it (the HTTP shell forwards it instead).
  */
-import type { CdnError } from '../../common/errors.js';
+import { CdnError } from '../../common/errors.js';
 import type { StoredHeaders } from '../policy/freshness.js';
+import type { FillSourceKind } from './sources.js';
 
 export interface FillHead {
   /** Status served to clients: the upstream one, or the stored one after a 304. */
@@ -33,25 +38,45 @@ export interface FillListener {
 export class Fill {
   readonly head: Promise<FillHead>;
   headValue: FillHead | undefined;
+  /** The body so far, while `replayable`; emptied when the body outgrows replayLimitBytes. */
   readonly chunks: Buffer[] = [];
   receivedBytes = 0;
+  /** Bytes held in `chunks`. */
+  keptBytes = 0;
+  /** Whether a request may still follow from the first byte (the chunks are all kept). */
+  replayable = true;
+  /** The kind of source being asked, or that answered (undefined before the first request). */
+  source: FillSourceKind | undefined;
   state: 'head' | 'body' | 'done' | 'failed' = 'head';
   error: CdnError | undefined;
   /** Set by a purge while in flight: the response is still served to its requests, never stored. */
   doNotStore = false;
   /** Requests that joined after the first. */
   joiners = 0;
+  /** Settles with the fill: resolves once the last byte arrived, rejects with its failure. */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  private rejectDone!: (err: CdnError) => void;
   private readonly listeners = new Set<FillListener>();
   private resolveHead!: (head: FillHead) => void;
   private rejectHead!: (err: CdnError) => void;
 
-  constructor(readonly key: string) {
+  constructor(
+    readonly key: string,
+    /** Most body bytes kept for replay; beyond it the fill streams without keeping anything. */
+    readonly replayLimitBytes = Infinity,
+  ) {
     this.head = new Promise<FillHead>((resolve, reject) => {
       this.resolveHead = resolve;
       this.rejectHead = reject;
     });
-    // A failure before the head reaches every awaiting request; none left over is not an error.
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    // A failure reaches every awaiting request; none left over is not an error.
     this.head.catch(() => undefined);
+    this.done.catch(() => undefined);
   }
 
   setHead(head: FillHead): void {
@@ -60,14 +85,28 @@ export class Fill {
     this.resolveHead(head);
   }
 
-  push(data: Buffer): void {
-    this.chunks.push(data);
+  /**
+   * Adds a body chunk and hands it to the followers. `held`: the bytes are held elsewhere anyway
+   * (a stored body after a 304), so keeping them costs nothing and they do not count to the limit.
+   */
+  push(data: Buffer, held = false): void {
     this.receivedBytes += data.length;
+    if (this.replayable) {
+      if (!held && this.keptBytes + data.length > this.replayLimitBytes) {
+        this.replayable = false;
+        this.chunks.length = 0;
+        this.keptBytes = 0;
+      } else {
+        this.chunks.push(data);
+        this.keptBytes += data.length;
+      }
+    }
     for (const listener of this.listeners) listener.chunk(data);
   }
 
   finish(): void {
     this.state = 'done';
+    this.resolveDone();
     for (const listener of this.listeners) listener.end();
     this.listeners.clear();
   }
@@ -76,11 +115,13 @@ export class Fill {
     if (this.state === 'done' || this.state === 'failed') return;
     this.error = err;
     if (this.state === 'head') this.rejectHead(err);
+    this.rejectDone(err);
     this.state = 'failed';
     for (const listener of this.listeners) listener.error(err);
     this.listeners.clear();
     // The body is never served or stored now: let it go.
     this.chunks.length = 0;
+    this.keptBytes = 0;
   }
 
   /**
@@ -90,6 +131,11 @@ export class Fill {
   follow(listener: FillListener): () => void {
     if (this.state === 'failed') {
       listener.error(this.error!);
+      return () => undefined;
+    }
+    if (!this.replayable) {
+      // The shell checks `replayable` before following; reaching here is a bug, not a client's doing.
+      listener.error(new CdnError('CDN_ERR_INTERNAL', `the fill of ${this.key} can no longer be replayed`));
       return () => undefined;
     }
     // Chunks pushed during the replay cannot happen (push runs on its own tick), so a copy is not needed.
