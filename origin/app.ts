@@ -23,6 +23,8 @@ import { jobsPlugin } from './plugins/jobs.js';
 import { popularityPlugin } from './plugins/popularity.js';
 import { titlesPlugin } from './plugins/titles.js';
 import { DecayedCounter } from './popularity.js';
+import { registerQoe, type QoeSink } from './qoe/index.js';
+import { SteeringService, steeringAdminPlugin, steeringPlugin } from './steering/index.js';
 import { FsContentStore } from './store/fsStore.js';
 import type { ContentStore } from './store/types.js';
 
@@ -39,6 +41,8 @@ export interface OriginAppDeps {
   createPipeline?: (store: ContentStore) => JobPipeline;
   /** Clock, in ms since the epoch (popularity). */
   nowMs?: () => number;
+  /** Where QoE events go. Default: the sink `config.qoe` names (the NDJSON log in the data dir). */
+  qoeSink?: QoeSink;
 }
 
 /** What the app holds, for callers that start and stop it (and tests). */
@@ -47,6 +51,8 @@ export interface OriginServices {
   queue: JobQueue;
   metrics: OriginMetrics;
   popularity: DecayedCounter;
+  /** Edge registry, route table and selection. */
+  steering: SteeringService;
 }
 
 declare module 'fastify' {
@@ -119,6 +125,12 @@ export async function buildOriginApp(deps: OriginAppDeps): Promise<FastifyInstan
     });
   }
   const popularity = new DecayedCounter(config.popularityHalfLifeS, config.popularityMaxTitles);
+  const steering = new SteeringService({
+    config: config.steering,
+    authDisabled: config.authDisabled,
+    registry,
+    nowMs,
+  });
   metrics.bind({ queue, store });
 
   await mkdir(config.dataDir, { recursive: true });
@@ -142,7 +154,7 @@ export async function buildOriginApp(deps: OriginAppDeps): Promise<FastifyInstan
       void raw.code(mapped.statusCode).header('cache-control', 'no-store').send(mapped.toJSON());
     },
   });
-  app.decorate('origin', { store, queue, metrics, popularity });
+  app.decorate('origin', { store, queue, metrics, popularity, steering });
   // Bodies are JSON or multipart only: anything else answers 415 instead of reaching a handler.
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
@@ -161,6 +173,7 @@ export async function buildOriginApp(deps: OriginAppDeps): Promise<FastifyInstan
     }
   });
   app.addHook('onClose', async () => {
+    steering.close();
     await queue.close();
   });
 
@@ -204,10 +217,24 @@ export async function buildOriginApp(deps: OriginAppDeps): Promise<FastifyInstan
       await v1.register(titlesPlugin, { config, store, queue, popularity });
       await v1.register(jobsPlugin, { queue });
       await v1.register(popularityPlugin, { popularity, halfLifeS: config.popularityHalfLifeS, nowMs });
+      await v1.register(steeringAdminPlugin, { steering });
     },
     { prefix: '/v1' },
   );
+  // Players and edges: no API token (edges authenticate with their own tokens).
+  await app.register(steeringPlugin, { prefix: '/v1', steering, store });
+  steering.start();
   await app.register(opsPlugin, { store, queue, dataDir: config.dataDir, registry });
+  await registerQoe(app, {
+    qoe: config.qoe,
+    dataDir: config.dataDir,
+    ingestToken: config.qoeIngestToken,
+    readAuth: { apiToken: config.apiToken, readToken: config.readToken, disabled: config.authDisabled },
+    registry,
+    logger,
+    nowMs,
+    ...(deps.qoeSink ? { sink: deps.qoeSink } : {}),
+  });
   app.get('/docs/json', { schema: { hide: true } }, async (_request, reply) => {
     reply.header('cache-control', 'no-store');
     return app.swagger();

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { envValue, loadConfig, readConfigFile } from '../common/config.js';
+import { qoeConfigSchema } from './qoe/config.js';
+import { steeringConfigSchema } from './steering/config.js';
 
 const GIB = 1024 * 1024 * 1024;
 
@@ -22,6 +24,10 @@ export const originConfigSchema = z
     apiToken: token.optional(),
     /** A second token that may only read `GET /v1/popularity` (for edges; from ORIGIN_READ_TOKEN). */
     readToken: token.optional(),
+    /** Bearer token players must send with QoE events (from ORIGIN_QOE_INGEST_TOKEN); ingest is open without one. */
+    qoeIngestToken: token.optional(),
+    /** The QoE collector (`/v1/qoe`): sink, limits, metric labels. */
+    qoe: qoeConfigSchema.prefault({}),
     /** Serve `/v1` without authentication: for a loopback-only development origin, never in production. */
     authDisabled: z.boolean().default(false),
     /** Encode jobs running at once: each encode already uses every core, so one by default. */
@@ -68,6 +74,8 @@ export const originConfigSchema = z
     manifestStaleWhileRevalidateS: z.number().int().min(0).max(86_400).default(30),
     /** `Access-Control-Allow-Origin` for players: `*` or a list of origins. */
     corsOrigins: z.union([z.literal('*'), z.array(z.string().min(1)).min(1)]).default('*'),
+    /** The steering control plane: edge registry, selection, content steering (see origin/steering/config.ts). */
+    steering: steeringConfigSchema,
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict()
@@ -105,6 +113,8 @@ export function originEnvInput(
   if (apiToken !== undefined) out.apiToken = apiToken;
   const readToken = envValue(env, 'ORIGIN_READ_TOKEN');
   if (readToken !== undefined) out.readToken = readToken;
+  const qoeIngestToken = envValue(env, 'ORIGIN_QOE_INGEST_TOKEN');
+  if (qoeIngestToken !== undefined) out.qoeIngestToken = qoeIngestToken;
   const dataDir = envValue(env, 'ORIGIN_DATA_DIR');
   if (dataDir !== undefined) out.dataDir = dataDir;
   const ingestDir = envValue(env, 'ORIGIN_INGEST_DIR');
@@ -121,7 +131,7 @@ export function originEnvInput(
 
 /**
  * The origin configuration from its three sources, later ones winning: the JSON config file (if
- * any), the environment (ORIGIN_API_TOKEN, ORIGIN_READ_TOKEN, ORIGIN_DATA_DIR, ORIGIN_INGEST_DIR,
+ * any), the environment (ORIGIN_API_TOKEN, ORIGIN_READ_TOKEN, ORIGIN_QOE_INGEST_TOKEN, ORIGIN_DATA_DIR, ORIGIN_INGEST_DIR,
  * ORIGIN_HOST, ORIGIN_PORT, ORIGIN_LOG_LEVEL), then command-line flags.
  */
 export async function loadOriginConfig(sources: {

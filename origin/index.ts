@@ -29,3 +29,35 @@ export { JOB_STATES, type JobRecord, type JobSpec, type JobState } from './jobs/
 export { DecayedCounter, type PopularityEntry } from './popularity.js';
 export { summarizeTitle, type TitleSummary } from './catalog.js';
 export { parseContentPath, type ContentPath } from './http/paths.js';
+export {
+  QoeCollector,
+  FileQoeSink,
+  MemoryQoeSink,
+  QoeErrorCode,
+  qoeConfigSchema,
+  summarize as summarizeQoe,
+  type EdgeStats as QoeEdgeStats,
+  type QoeConfig,
+  type QoeSink,
+  type QoeSinkStats,
+  type QoeSummary,
+  type SessionRecord as QoeSessionRecord,
+  type StoredQoeEvent,
+} from './qoe/index.js';
+export {
+  EdgeRegistry,
+  RouteTable,
+  SteeringErrorCode,
+  SteeringService,
+  parseIp,
+  parsePrefix,
+  selectEdges,
+  steeringConfigSchema,
+  type EdgeStatus,
+  type HeartbeatRequest,
+  type RegisterRequest,
+  type Selection,
+  type SteerResponse,
+  type SteeredEdge,
+  type SteeringConfig,
+} from './steering/index.js';
