@@ -3,7 +3,12 @@ import { parseMpd } from '../../manifests/dash/index.js';
 import { parseHlsMaster } from '../../manifests/hls/index.js';
 import { bearerChecker, bearerToken } from './auth.js';
 import { cacheControlFor, classifyContent } from './cacheControl.js';
-import { evaluatePreconditions, parseEntityTags, rangeAllowed, type Validators } from '../../common/http/conditional.js';
+import {
+  evaluatePreconditions,
+  parseEntityTags,
+  rangeAllowed,
+  type Validators,
+} from '../../common/http/conditional.js';
 import { mimeTypeFor } from './mime.js';
 import { isInside, parseContentPath, unsafeSegmentReason } from './paths.js';
 import { isRelativePathUri, pinDashManifest, pinHlsMaster } from './pin.js';

@@ -15,7 +15,7 @@ import { parseHlsMaster } from '../../manifests/hls/index.js';
 import { parseSteeringManifest } from '../../manifests/index.js';
 import type { OriginConfigInput } from '../config.js';
 import { writeFakePackage } from '../store/fixtures.js';
-import type { HeartbeatRequest, RegisterRequest, SteerResponse } from './protocol.js';
+import type { HeartbeatRequest, RegisterRequest, SteerResponse } from '../../common/steeringProtocol.js';
 
 const TOKEN_KEY = Buffer.alloc(32, 7);
 const EDGE_TOKENS = {
@@ -158,8 +158,10 @@ describe('steering API', () => {
     ]);
     expect(body.edges[0]!.reason).toMatch(/LOCAL_PREF 200 > 100/);
     const first = body.edges[0]!;
-    expect(first.baseUrl).toBe(`http://edge-a.test:8081/content/movie/v/${body.version}/`);
-    expect(first.dashUrl).toBe(`${first.baseUrl}manifest.mpd?token=${first.token}`);
+    // The token sits in the path, so the manifests' relative URIs carry it to every segment.
+    expect(first.baseUrl).toBe(`http://edge-a.test:8081/t/${first.token}/content/movie/v/${body.version}/`);
+    expect(first.dashUrl).toBe(`${first.baseUrl}manifest.mpd`);
+    expect(first.hlsUrl).toBe(`${first.baseUrl}master.m3u8`);
     const keyring = new Map([['k1', TOKEN_KEY]]);
     const verdict = verifyToken(
       first.token,
@@ -304,12 +306,12 @@ describe('steering API', () => {
     const master = parseHlsMaster(hls.body);
     expect(master.contentSteering?.pathwayId).toBe('edge-a');
     expect(master.contentSteering?.serverUri).toMatch(
-      /^http:\/\/origin\.test:8080\/v1\/steering\/movie\?session=p-1&pathways=edge-a%2Cedge-b%2Cedge-c&client_ip=198\.51\.100\.7&token=k1\./,
+      /^http:\/\/origin\.test:8080\/v1\/steering\/movie\?session=p-1&pathways=edge-a%2Cedge-b%2Cedge-c&client_ip=198\.51\.100\.7$/,
     );
     expect(master.variants.map((v) => v.pathwayId)).toEqual(['edge-a', 'edge-b', 'edge-c']);
     const a = master.variants[0]!;
     expect(a.uri).toMatch(
-      /^http:\/\/edge-a\.test:8081\/content\/movie\/v\/[^/]+\/video\/v0\/playlist\.m3u8\?token=k1\./,
+      /^http:\/\/edge-a\.test:8081\/t\/k1\.[^/]+\/content\/movie\/v\/[^/]+\/video\/v0\/playlist\.m3u8$/,
     );
     expect(a.audioGroupId).toBe('audio-edge-a');
     const mpdRes = await h.app.inject({
@@ -323,11 +325,17 @@ describe('steering API', () => {
       /\/v1\/steering\/movie\?session=p-1&pathways=edge-a%2Cedge-b%2Cedge-c/,
     );
     expect(mpd.baseUrls.map((b) => b.serviceLocation)).toEqual(['edge-a', 'edge-b', 'edge-c']);
-    expect(mpd.baseUrls[1]!.url).toMatch(/^http:\/\/edge-b\.test:8081\/content\/movie\/v\/[^/]+\/$/);
+    expect(mpd.baseUrls[1]!.url).toMatch(
+      /^http:\/\/edge-b\.test:8081\/t\/k1\.[^/]+\/content\/movie\/v\/[^/]+\/$/,
+    );
+    // Segment URIs stay relative (no query token): they resolve below the tokenised BaseURL.
     const template =
       mpd.periods[0]!.adaptationSets[0]!.representations[0]!.segmentTemplate ??
       mpd.periods[0]!.adaptationSets[0]!.segmentTemplate;
-    expect(template?.media).toMatch(/token=k1\./);
+    expect(template?.media).toBe('video/v0/$Number%05d$.m4s');
+    expect(new URL('video/v0/00001.m4s', mpd.baseUrls[1]!.url).pathname).toMatch(
+      /^\/t\/k1\.[^/]+\/content\/movie\/v\/[^/]+\/video\/v0\/00001\.m4s$/,
+    );
   });
 
   it('lists edges to the API token only', async () => {
