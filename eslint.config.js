@@ -27,6 +27,26 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off' },
   },
   {
+    // The web player's browser module (served as is, no build): plain JavaScript, no type information.
+    files: ['origin/player/static/**/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'performance',
+          'fetch',
+          'URL',
+          'URLSearchParams',
+          'setInterval',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['**/*.test.ts', 'test/**'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

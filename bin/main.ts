@@ -6,6 +6,7 @@ import { edgeCommand } from './commands/edge.js';
 import { encodeCommand } from './commands/encode.js';
 import { originCommand } from './commands/origin.js';
 import { packageCommand } from './commands/package.js';
+import { playCommand } from './commands/play.js';
 
 function version(): string {
   try {
@@ -25,7 +26,14 @@ export function buildProgram(): Command {
     .version(version())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [demoCommand(), encodeCommand(), packageCommand(), originCommand(), edgeCommand()]) {
+  for (const command of [
+    demoCommand(),
+    encodeCommand(),
+    packageCommand(),
+    originCommand(),
+    edgeCommand(),
+    playCommand(),
+  ]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   return program;

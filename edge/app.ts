@@ -23,30 +23,37 @@ import { pipeline } from 'node:stream/promises';
 import type { Registry } from 'prom-client';
 import { isCdnError, toCdnError, type CdnError } from '../common/errors.js';
 import { evaluatePreconditions, rangeAllowed, validatorsFromHeaders } from '../common/http/conditional.js';
+import { answerCors } from '../common/http/cors.js';
 import { contentRange, parseRange, unsatisfiedContentRange } from '../common/http/range.js';
 import { silentLogger, type Logger } from '../common/logging.js';
-import { TITLE_ID_PATTERN } from '../manifests/index.js';
-import type { CacheEntry, CacheStore } from './cache/types.js';
+import { TITLE_ID_PATTERN } from '../manifests/titleId.js';
+import { streamPool } from './cache/bufferPool.js';
+import type { CacheBodyReader, CacheEntry, CacheEntryMeta, CacheStore } from './cache/types.js';
 import { tokenKeyring, type EdgeConfig } from './config.js';
 import type { NodeAction, NodeLink, WorkerIdentity } from './workerIdentity.js';
 import { OriginFiller } from './fill/originFill.js';
 import { Prefetcher, prefetchTokenCheck } from './fill/prefetch.js';
 import { awaitFill, createCacheWarmer } from './fill/prefetchWarmer.js';
 import { ProactiveFiller } from './fill/proactive.js';
-import type { Fill, FillHead } from './fill/fill.js';
+import { Fill, type FillHead } from './fill/fill.js';
+import { EdgeErrorCode, edgeError } from './errors.js';
 import { EdgeHttpErrorCode, edgeHttpError } from './http/errors.js';
 import { createEdgeMetrics, type CacheStatusLabel, type EdgeMetrics } from './metrics.js';
-import { cacheKeyFor, titleKeyPrefix, type CacheKeyInfo } from './policy/cacheKey.js';
+import { CacheKeyer, titleKeyPrefix, type CacheKeyInfo } from './policy/cacheKey.js';
 import {
   DEFAULT_FRESHNESS_POLICY,
   currentAgeS,
   decideCache,
   decideOnUpstreamError,
   pickStoredHeaders,
+  summariseStored,
   type FreshnessPolicy,
   type StoredHeaders,
+  type StoredResponse,
+  type StoredSummary,
 } from './policy/freshness.js';
 import { tokenFailureError, verifyToken } from './tokens/token.js';
+import { TOKEN_PATH_PREFIX, parseTokenPath } from '../common/steeringProtocol.js';
 
 export interface EdgeAppDeps {
   config: EdgeConfig;
@@ -95,6 +102,20 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** How long close() lets requests in flight finish, in ms: a 1 MB segment at 10 Mbit/s takes ~1 s. */
 const CLOSE_GRACE_MS = 5000;
 
+/**
+ * Smallest disk-tier body streamed through reused buffers rather than read whole, in bytes (only
+ * bodies the memory tier could not hold anyway). Below it one read into a new buffer costs less
+ * than the extra size and trailer reads a stream makes (a 64 KiB buffer is 16 pages to fault in).
+ */
+const STREAM_MIN_BYTES = 64 * 1024;
+
+/**
+ * Pieces of one streamed body in flight at most (read, or handed to the socket and not yet
+ * written): two, so that the next piece is read while the last is sent, and a slow client holds
+ * at most 2 × STREAM_CHUNK_BYTES.
+ */
+const STREAM_PIECES_IN_FLIGHT = 2;
+
 /** Fields a 304 carries (RFC 9110 §15.4.5). */
 const NOT_MODIFIED_FIELDS = ['cache-control', 'date', 'etag', 'expires', 'last-modified', 'vary'] as const;
 
@@ -109,6 +130,35 @@ interface RequestContext {
 
 /** The memory store's synchronous get, when it has one (MemoryStore does). */
 type SyncGet = (key: string) => CacheEntry | undefined;
+
+/** A stored response's summary, with what it was computed from (to notice a response changed in place). */
+interface KeptSummary {
+  summary: StoredSummary;
+  headers: StoredHeaders;
+  requestTimeMs: number;
+  responseTimeMs: number;
+}
+
+/**
+ * The stored header fields of a response as `[name, value, ...]` for writeHead, without the ones
+ * set per response (Age, Content-Length). Stored header objects are never changed in place (a
+ * revalidation makes new ones), so they are computed once per object.
+ */
+const fieldsByHeaders = new WeakMap<StoredHeaders, readonly string[]>();
+
+function storedFields(headers: StoredHeaders): readonly string[] {
+  let fields = fieldsByHeaders.get(headers);
+  if (fields === undefined) {
+    const list: string[] = [];
+    for (const name in headers) {
+      const value = headers[name as keyof StoredHeaders];
+      if (name !== 'age' && name !== 'content-length' && value !== undefined) list.push(name, value);
+    }
+    fields = Object.freeze(list);
+    fieldsByHeaders.set(headers, fields);
+  }
+  return fields;
+}
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();
@@ -172,6 +222,35 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
     ...Object.fromEntries(Object.entries(config.freshness).filter(([, v]) => v !== undefined)),
   });
   const keyOptions = { queryWhitelist: config.queryWhitelist };
+  const keyer = new CacheKeyer(keyOptions);
+  const hitStatus = `${node}; hit`;
+  /** The memory tier's bound: disk bodies at least this large are never promoted, so they stream. */
+  const memoryMaxBytes = memory.stats().maxBytes;
+  const staleStatus = `${node}; fwd=stale; detail=stale-while-revalidate`;
+  /**
+   * Freshness summaries of stored responses (decideCache's work that does not depend on the
+   * request or the clock), kept per response object: a fresh hit is then a few comparisons.
+   */
+  const summaries = new WeakMap<StoredResponse, KeptSummary>();
+  const summaryOf = (stored: StoredResponse): StoredSummary => {
+    const kept = summaries.get(stored);
+    if (
+      kept !== undefined &&
+      kept.headers === stored.headers &&
+      kept.requestTimeMs === stored.requestTimeMs &&
+      kept.responseTimeMs === stored.responseTimeMs
+    ) {
+      return kept.summary;
+    }
+    const summary = summariseStored(stored, policy);
+    summaries.set(stored, {
+      summary,
+      headers: stored.headers,
+      requestTimeMs: stored.requestTimeMs,
+      responseTimeMs: stored.responseTimeMs,
+    });
+    return summary;
+  };
   const keyring = tokenKeyring(config);
   const adminDigest = config.adminToken === undefined ? undefined : sha256(config.adminToken);
   const stores = disk === undefined ? [memory] : [memory, disk];
@@ -197,7 +276,8 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
   const warmer = createCacheWarmer({
     memory,
     disk,
-    isFresh: (meta) => decideCache(meta, { method: 'GET', headers: {} }, nowMs(), policy).kind === 'hit',
+    isFresh: (meta) =>
+      decideCache(meta, { method: 'GET', headers: {} }, nowMs(), policy, summaryOf(meta)).kind === 'hit',
     inFlight: (key) => fills.get(key) !== undefined,
     fill: (key, stale, options) => awaitFill(fills.acquire(key, stale).fill, options),
   });
@@ -237,23 +317,20 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
     ageS: number,
     cacheStatus: string,
     label: CacheStatusLabel,
-    body: Buffer | Fill,
+    body: Buffer | Fill | CacheBodyReader,
   ): void {
     const { req, res, method } = ctx;
     const stored = head.headers;
     const size = head.sizeBytes;
     ctx.cacheStatus = cacheStatus;
-    const out: OutgoingHttpHeaders = {};
-    for (const name in stored) {
-      if (name !== 'age' && name !== 'content-length') out[name] = stored[name as keyof StoredHeaders];
-    }
-    out.age = String(Math.floor(ageS));
-    out['cache-status'] = cacheStatus;
+    const age = String(Math.floor(ageS));
+    // Flat [name, value, ...]: the stored fields (prebuilt per stored response), then these.
+    const out = [...storedFields(stored), 'age', age, 'cache-status', cacheStatus];
     let status = head.status;
     let start = 0;
     let end = size === undefined ? Infinity : size - 1;
     if (status === 200) {
-      out['accept-ranges'] = 'bytes';
+      out.push('accept-ranges', 'bytes');
       const h = req.headers;
       const conditional =
         h['if-none-match'] !== undefined ||
@@ -277,7 +354,7 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
           validators!,
         );
         if (precondition.kind === 'not-modified') {
-          const notModified: OutgoingHttpHeaders = { age: out.age, 'cache-status': cacheStatus };
+          const notModified: OutgoingHttpHeaders = { age, 'cache-status': cacheStatus };
           for (const name of NOT_MODIFIED_FIELDS)
             if (stored[name] !== undefined) notModified[name] = stored[name];
           metrics.request(label, ctx.info.objectType);
@@ -316,12 +393,12 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
           status = 206;
           start = decision.start;
           end = decision.end;
-          out['content-range'] = contentRange(start, end, size);
+          out.push('content-range', contentRange(start, end, size));
         }
       }
     }
-    if (size !== undefined) out['content-length'] = String(end - start + 1);
-    else if (Buffer.isBuffer(body)) out['content-length'] = String(body.length);
+    if (size !== undefined) out.push('content-length', String(end - start + 1));
+    else if (Buffer.isBuffer(body)) out.push('content-length', String(body.length));
     metrics.request(label, ctx.info.objectType);
     res.writeHead(status, out);
     if (method === 'HEAD' || status === 204 || status === 304) {
@@ -334,7 +411,71 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
       res.end(slice);
       return;
     }
-    streamFill(res, body, start, end);
+    if (body instanceof Fill) streamFill(res, body, start, end);
+    else streamStored(res, body, start, end);
+  }
+
+  /**
+   * Streams the window [start, end] of a stored body from its file through the stream pool, at
+   * most STREAM_PIECES_IN_FLIGHT pieces at a time: a piece goes back to the pool once the socket
+   * wrote it (the write's callback), so a slow client holds two pieces, never the whole body. A
+   * file that turns out short is reported corrupt and the response cut (its head is out already).
+   */
+  function streamStored(res: ServerResponse, reader: CacheBodyReader, start: number, end: number): void {
+    const last = end + 1;
+    let position = start;
+    let inFlight = 0;
+    let reading = false;
+    let stopped = false;
+    const stop = (err?: Error): void => {
+      if (stopped) return;
+      stopped = true;
+      reader.close();
+      if (res.destroyed) return;
+      if (err === undefined) res.end();
+      else res.destroy(err);
+    };
+    const pump = (): void => {
+      if (stopped || reading) return;
+      if (res.destroyed || position >= last) {
+        stop();
+        return;
+      }
+      if (inFlight >= STREAM_PIECES_IN_FLIGHT) return;
+      const piece = streamPool.take();
+      const want = Math.min(piece.length, last - position);
+      reading = true;
+      reader.read(piece, position, want).then(
+        (n) => {
+          reading = false;
+          if (stopped || res.destroyed || n !== want) {
+            streamPool.give(piece);
+            if (n !== want && !stopped && !res.destroyed) {
+              const { key, sha256: sha } = reader.meta;
+              logger.error({ key }, 'disk tier file shorter than its index says; dropped');
+              void disk?.reportCorrupt?.(key, sha);
+              stop(edgeError(EdgeErrorCode.FillTruncated, `the stored body of ${key} is cut short`));
+            } else stop();
+            return;
+          }
+          position += n;
+          inFlight++;
+          metrics.responseBytes(n);
+          res.write(piece.subarray(0, n), () => {
+            inFlight--;
+            streamPool.give(piece);
+            pump();
+          });
+          pump();
+        },
+        (err: unknown) => {
+          reading = false;
+          streamPool.give(piece);
+          stop(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    };
+    pump();
   }
 
   /** Streams the window [start, end] of a fill, replaying what arrived and following the rest. */
@@ -374,7 +515,8 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
 
   // ---- content -------------------------------------------------------------------------------
 
-  function serveContent(req: IncomingMessage, res: ServerResponse, target: string): void {
+  /** A `/content/...` request; `pathToken` is the token of a `/t/<token>/content/...` one (TOKEN_PATH_PREFIX). */
+  function serveContent(req: IncomingMessage, res: ServerResponse, target: string, pathToken?: string): void {
     const method = req.method;
     if (method !== 'GET' && method !== 'HEAD') {
       metrics.request('error', 'other');
@@ -385,7 +527,7 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
     }
     let info: CacheKeyInfo;
     try {
-      info = cacheKeyFor(method, target, keyOptions);
+      info = keyer.keyFor(method, target);
     } catch (err) {
       metrics.request('error', 'other');
       sendError(res, toCdnError(err));
@@ -394,7 +536,9 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
     // Peers and child edges sign their fills instead (edge/fill/fillAuth.ts).
     if (config.tokens.required && !fills.authorizesFill(req.headers, info.path)) {
       const q = target.indexOf('?');
-      const token = q < 0 ? undefined : (new URLSearchParams(target.slice(q + 1)).get('token') ?? undefined);
+      const token =
+        pathToken ??
+        (q < 0 ? undefined : (new URLSearchParams(target.slice(q + 1)).get('token') ?? undefined));
       const verdict = verifyToken(token, info.path, keyring, nowMs());
       if (!verdict.ok) {
         metrics.tokenFailure(verdict.reason);
@@ -406,7 +550,14 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
     const ctx: RequestContext = { req, res, method, info };
     metrics.inflightRequests.n++;
     res.once('close', () => metrics.inflightRequests.n--);
-    prefetcher.onRequest(req.headers, target, info);
+    // Prefetch hints are checked against the request's token: a path token goes along as `token`.
+    prefetcher.onRequest(
+      req.headers,
+      pathToken === undefined || !config.tokens.required
+        ? target
+        : `${target}${target.includes('?') ? '&' : '?'}token=${pathToken}`,
+      info,
+    );
     proactive.noteServed(info.titleId);
     if (accessLog !== undefined) logAccess(accessLog, ctx);
     const entry = memoryGetSync?.(info.key);
@@ -449,37 +600,94 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
     const key = ctx.info.key;
     let entry = memoryGetSync === undefined ? await memory.get(key) : undefined;
     if (entry === undefined && disk !== undefined && fills.get(key) === undefined) {
+      const meta = disk.peek(key);
+      if (meta !== undefined && streamable(meta) && (await streamHit(ctx, disk))) return;
       entry = await disk.get(key);
-      if (entry !== undefined) {
-        const { meta } = entry;
-        // Promote: the next request is a memory hit. A refusal (too large, admission) is fine.
-        await memory
-          .put(
-            {
-              key,
-              status: meta.status,
-              headers: meta.headers,
-              requestTimeMs: meta.requestTimeMs,
-              responseTimeMs: meta.responseTimeMs,
-              sha256: meta.sha256,
-            },
-            entry.body,
-          )
-          .catch((err: unknown) => logger.warn({ key, err: (err as Error).message }, 'promotion failed'));
-      }
+      if (entry !== undefined && !(await promote(disk, entry))) entry = undefined;
     }
     decideAndServe(ctx, entry);
   }
 
+  /** Whether a stored body is sent from its file in pieces: large, and beyond what memory can hold. */
+  function streamable(meta: CacheEntryMeta): boolean {
+    return meta.sizeBytes >= STREAM_MIN_BYTES && meta.sizeBytes >= memoryMaxBytes;
+  }
+
+  /**
+   * Answers a fresh hit by streaming the body from `store` (true); anything else — absent,
+   * corrupt, or a decision other than `hit` — is left to the whole-body path (false).
+   */
+  async function streamHit(ctx: RequestContext, store: CacheStore): Promise<boolean> {
+    const reader = await store.openBody?.(ctx.info.key);
+    if (reader === undefined) return false;
+    const { meta } = reader;
+    const decision = decideCache(
+      meta,
+      { method: ctx.method, headers: ctx.req.headers },
+      nowMs(),
+      policy,
+      summaryOf(meta),
+    );
+    if (decision.kind !== 'hit' || ctx.res.destroyed) {
+      reader.close();
+      return ctx.res.destroyed;
+    }
+    // Whatever way the response ends (HEAD, 304, 416, sent, cut), the file is closed.
+    ctx.res.once('close', () => reader.close());
+    respond(ctx, meta, decision.ageS, hitStatus, 'hit', reader);
+    return true;
+  }
+
+  /**
+   * Copies a disk entry into memory, so that the next request is a memory hit. A refusal (too
+   * large, admission) is fine. The memory tier checks the body against the SHA-256 the disk tier
+   * recorded — the disk tier hashes a file only now and then (edge/cache/diskStore.ts) — and a body
+   * that fails is dropped from the disk tier and not served: false then.
+   */
+  async function promote(from: CacheStore, entry: CacheEntry): Promise<boolean> {
+    const { meta } = entry;
+    const { key } = meta;
+    try {
+      await memory.put(
+        {
+          key,
+          status: meta.status,
+          headers: meta.headers,
+          requestTimeMs: meta.requestTimeMs,
+          responseTimeMs: meta.responseTimeMs,
+          sha256: meta.sha256,
+        },
+        entry.body,
+      );
+      return true;
+    } catch (err) {
+      const code = isCdnError(err) ? err.code : undefined;
+      if (code === EdgeErrorCode.FillCorrupt || code === EdgeErrorCode.FillTruncated) {
+        logger.error({ key, tier: from.name, code }, 'stored body failed verification; dropped, refetching');
+        await from.reportCorrupt?.(key, meta.sha256);
+        return false;
+      }
+      logger.warn({ key, err: (err as Error).message }, 'promotion failed');
+      return true;
+    }
+  }
+
   function decideAndServe(ctx: RequestContext, entry: CacheEntry | undefined): void {
     const now = nowMs();
-    const decision = decideCache(entry?.meta, { method: ctx.method, headers: ctx.req.headers }, now, policy);
+    const meta = entry?.meta;
+    const decision = decideCache(
+      meta,
+      { method: ctx.method, headers: ctx.req.headers },
+      now,
+      policy,
+      meta === undefined ? undefined : summaryOf(meta),
+    );
     switch (decision.kind) {
       case 'hit':
-        serveStored(ctx, entry!, decision.ageS, `${node}; hit`, 'hit');
+        serveStored(ctx, entry!, decision.ageS, hitStatus, 'hit');
         return;
       case 'stale':
-        serveStored(ctx, entry!, decision.ageS, `${node}; fwd=stale; detail=stale-while-revalidate`, 'stale');
+        serveStored(ctx, entry!, decision.ageS, staleStatus, 'stale');
         if (fills.get(ctx.info.key) === undefined) fills.acquire(ctx.info.key, entry, ctx.req.headers);
         return;
       case 'revalidate':
@@ -540,7 +748,13 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
 
   /** Upstream failed: serve what is stored when the policy allows (stale-if-error), else a coded error. */
   function upstreamFailed(ctx: RequestContext, stored: CacheEntry | undefined, error: CdnError): void {
-    const decision = decideOnUpstreamError(stored?.meta, nowMs(), policy);
+    const meta = stored?.meta;
+    const decision = decideOnUpstreamError(
+      meta,
+      nowMs(),
+      policy,
+      meta === undefined ? undefined : summaryOf(meta),
+    );
     if (decision.kind === 'serve-stale' && stored !== undefined) {
       serveStored(ctx, stored, decision.ageS, `${node}; fwd=stale; detail=stale-if-error`, 'stale_if_error');
       return;
@@ -610,7 +824,7 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
     }
     let action: NodeAction;
     if (typeof key === 'string') {
-      action = { kind: 'purge-key', key: cacheKeyFor('GET', key, keyOptions).key };
+      action = { kind: 'purge-key', key: keyer.keyFor('GET', key).key };
     } else if (typeof titleId === 'string' && TITLE_ID_PATTERN.test(titleId)) {
       action = { kind: 'purge-prefix', prefix: titleKeyPrefix(titleId) };
     } else {
@@ -724,8 +938,16 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
     const target = req.url ?? '/';
     // Closing: no more requests on this connection after this one.
     if (closing) res.shouldKeepAlive = false;
+    // Browser players on other origins (the web player) read bodies and Cache-Status.
+    if (answerCors(req, res)) return;
     if (target.startsWith('/content/')) {
       serveContent(req, res, target);
+      return;
+    }
+    // The URL token in the path: checked like `?token=`, and the key is the /content path alone.
+    const tokenised = target.startsWith(TOKEN_PATH_PREFIX) ? parseTokenPath(target) : undefined;
+    if (tokenised !== undefined) {
+      serveContent(req, res, tokenised.target, tokenised.token);
       return;
     }
     ops(req, res, target).catch((err: unknown) => {

@@ -11,6 +11,10 @@
  * misses asks the owner over loopback (each worker also listens on an internal port) and keeps the
  * answer in its memory tier only, so hot objects are served by every worker from memory, and each
  * object is fetched from upstream once and stored on disk once per node.
+ *
+ * The BGP speaker and the steering control client run in worker 0 only (edge/main.ts): routers
+ * peer with one speaker per node and the control plane knows the node as one edge. Its heartbeats
+ * report the node's load from the aggregated metrics.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
@@ -112,15 +116,14 @@ export async function startEdgeClusterPrimary(workers: number, logger: Logger): 
             w.send({ type: 'cdn-edge:apply', action: message.action } satisfies ClusterMessage);
         }
       } else if (message.type === 'cdn-edge:metrics-request') {
+        // The asking worker may have gone while the others answered (a stop): without a callback,
+        // a send on a closed channel is an unhandled 'error' on the Worker, fatal to the primary.
+        const reply = (answer: ClusterMessage): void => {
+          worker.send(answer, undefined, () => undefined);
+        };
         aggregator.clusterMetrics().then(
-          (text) =>
-            worker.send({ type: 'cdn-edge:metrics-response', id: message.id, text } satisfies ClusterMessage),
-          (err: Error) =>
-            worker.send({
-              type: 'cdn-edge:metrics-response',
-              id: message.id,
-              error: err.message,
-            } satisfies ClusterMessage),
+          (text) => reply({ type: 'cdn-edge:metrics-response', id: message.id, text }),
+          (err: Error) => reply({ type: 'cdn-edge:metrics-response', id: message.id, error: err.message }),
         );
       }
     });

@@ -1,6 +1,10 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { envValue, loadConfig, readConfigFile } from '../common/config.js';
+import { EDGE_ID_PATTERN } from '../common/steeringProtocol.js';
+import { bgpConfigSchema } from './bgp/config.js';
+import { controlConfigFromInput, controlConfigSchema, type ControlConfig } from './control/config.js';
+import { staticRoutes } from './control/staticFeed.js';
 import { prefetchConfigSchema } from './fill/prefetchConfig.js';
 import { proactiveFillConfigSchema } from './fill/proactiveConfig.js';
 import { MIN_TOKEN_KEY_BYTES } from './tokens/token.js';
@@ -41,6 +45,21 @@ const upstreamEdgeSchema = z
     weight: z.number().positive().max(1_000_000).optional(),
   })
   .strict();
+
+/**
+ * The control-plane client section of the edge config (edge/control/config.ts), where what the
+ * edge knows already may be left out: `edgeId` defaults to `nodeId`, `originUrl` to the edge's,
+ * `cluster` to `cluster.id`, and `publicUrl` to the URL the edge listens on (see controlConfigOf).
+ */
+const edgeControlSchema = controlConfigSchema.extend({
+  edgeId: controlConfigSchema.shape.edgeId.optional(),
+  originUrl: controlConfigSchema.shape.originUrl.optional(),
+  cluster: controlConfigSchema.shape.cluster.optional(),
+  publicUrl: controlConfigSchema.shape.publicUrl.optional(),
+});
+
+/** Listen addresses that name no one address, so no URL a player could use. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', '']);
 
 /** No two members of a list share an id. */
 function checkUniqueIds(
@@ -254,6 +273,18 @@ export const edgeConfigSchema = z
      * Off by default: at tens of thousands of hits per second the log costs more than the hit.
      */
     accessLog: z.boolean().default(false),
+    /**
+     * The BGP speaker (edge/bgp/config.ts): sessions with the ISP's routers, which announce the
+     * client prefixes this node serves. With `control`, those routes go to the steering control
+     * plane. With `--workers`, worker 0 runs it.
+     */
+    bgp: bgpConfigSchema.optional(),
+    /**
+     * The steering control plane client (edge/control/config.ts): registration and heartbeats with
+     * health, load, drain state, cached titles and routes (from `bgp`, else `staticRoutes` or
+     * `staticRoutesFile`). With `--workers`, worker 0 runs it.
+     */
+    control: edgeControlSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -280,7 +311,64 @@ export const edgeConfigSchema = z
     if (c.parents.some((p) => p.id === c.nodeId)) {
       ctx.addIssue({ code: 'custom', path: ['parents'], message: 'a node cannot be its own parent' });
     }
+    checkSteeringSections(c, ctx);
   });
+
+/** What `bgp` and `control` need from each other and from the rest of the edge config. */
+function checkSteeringSections(
+  c: {
+    nodeId: string;
+    listen: { host: string; port: number };
+    cluster?: { id: string } | undefined;
+    bgp?: { listen: { host: string; port: number } } | undefined;
+    control?: z.output<typeof edgeControlSchema> | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const issue = (path: (string | number)[], message: string): void =>
+    ctx.addIssue({ code: 'custom', path, message });
+  const { bgp, control } = c;
+  if (bgp !== undefined && bgp.listen.port !== 0 && bgp.listen.port === c.listen.port) {
+    const sameHost =
+      bgp.listen.host === c.listen.host ||
+      WILDCARD_HOSTS.has(bgp.listen.host) ||
+      WILDCARD_HOSTS.has(c.listen.host);
+    if (sameHost)
+      issue(['bgp', 'listen', 'port'], `the HTTP server listens on port ${c.listen.port} already`);
+  }
+  if (control === undefined) return;
+  if (control.edgeId === undefined && !EDGE_ID_PATTERN.test(c.nodeId)) {
+    // Edge ids are HLS pathway and DASH serviceLocation ids: no ':' (which node ids may have).
+    issue(
+      ['control', 'edgeId'],
+      `required: nodeId ${JSON.stringify(c.nodeId)} is not a valid edge id (a letter, then letters, digits, ".", "_", "-"; no ":")`,
+    );
+  }
+  if (control.cluster === undefined && c.cluster === undefined)
+    issue(['control', 'cluster'], 'required when the edge has no cluster.id');
+  if (control.publicUrl === undefined && WILDCARD_HOSTS.has(c.listen.host)) {
+    issue(
+      ['control', 'publicUrl'],
+      `required when listen.host is ${JSON.stringify(c.listen.host)} (players need an address)`,
+    );
+  }
+  const hasStatic = control.staticRoutes !== undefined || control.staticRoutesFile !== undefined;
+  if (bgp !== undefined && hasStatic) {
+    issue(
+      ['control', control.staticRoutes !== undefined ? 'staticRoutes' : 'staticRoutesFile'],
+      'not used with bgp: the BGP speaker is the route source',
+    );
+  }
+  if (control.staticRoutes !== undefined && control.staticRoutesFile !== undefined)
+    issue(['control', 'staticRoutesFile'], 'give staticRoutes or staticRoutesFile, not both');
+  if (control.staticRoutes !== undefined) {
+    try {
+      staticRoutes(control.staticRoutes, 'route');
+    } catch (err) {
+      issue(['control', 'staticRoutes'], (err as Error).message);
+    }
+  }
+}
 
 export type EdgeConfigInput = z.input<typeof edgeConfigSchema>;
 export type EdgeConfig = Readonly<z.output<typeof edgeConfigSchema>>;
@@ -288,6 +376,26 @@ export type EdgeConfig = Readonly<z.output<typeof edgeConfigSchema>>;
 /** Validates an edge configuration object (defaults filled, frozen). */
 export function edgeConfigFromInput(input: unknown, sourceName = 'edge config'): EdgeConfig {
   return loadConfig(edgeConfigSchema, input, sourceName);
+}
+
+/**
+ * The control client's settings with the defaults the edge supplies (see edgeControlSchema):
+ * `listeningUrl` is what the edge answers at (app.listen), used as `publicUrl` when none is set.
+ * Undefined without a `control` section.
+ */
+export function controlConfigOf(config: EdgeConfig, listeningUrl: string): ControlConfig | undefined {
+  const control = config.control;
+  if (control === undefined) return undefined;
+  return controlConfigFromInput(
+    {
+      ...control,
+      edgeId: control.edgeId ?? config.nodeId,
+      originUrl: control.originUrl ?? config.originUrl,
+      cluster: control.cluster ?? config.cluster?.id,
+      publicUrl: control.publicUrl ?? listeningUrl,
+    },
+    'edge config control',
+  );
 }
 
 function keyringOf(keys: Readonly<Record<string, string>>): ReadonlyMap<string, Uint8Array> {
@@ -330,7 +438,8 @@ export function workerIdentityFromEnv(
 /**
  * The edge settings the environment may carry: EDGE_NODE_ID (default: the host name when neither
  * file nor flags name one), EDGE_HOST, EDGE_PORT, EDGE_ORIGIN_URL, EDGE_ADMIN_TOKEN, EDGE_DISK_DIR,
- * EDGE_LOG_LEVEL, EDGE_ORIGIN_READ_TOKEN (proactiveFill.originReadToken).
+ * EDGE_LOG_LEVEL, EDGE_ORIGIN_READ_TOKEN (proactiveFill.originReadToken). EDGE_CONTROL_TOKEN
+ * (control.token) applies in loadEdgeConfig, to a `control` section from the file.
  */
 export function edgeEnvInput(
   env: Readonly<Record<string, string | undefined>> = process.env,
@@ -386,8 +495,14 @@ export async function loadEdgeConfig(sources: {
   env?: Readonly<Record<string, string | undefined>>;
 }): Promise<EdgeConfig> {
   const file = sources.configPath === undefined ? {} : await readConfigFile(sources.configPath);
-  const env = edgeEnvInput(sources.env ?? process.env);
+  const envVars = sources.env ?? process.env;
+  const env = edgeEnvInput(envVars);
   const merged = merge(file, env, sources.flags ?? {});
+  // EDGE_CONTROL_TOKEN keeps the edge's control-plane secret out of the file; it completes a
+  // `control` section and makes none on its own.
+  const controlToken = envValue(envVars, 'EDGE_CONTROL_TOKEN');
+  if (controlToken !== undefined && isObject(merged.control))
+    merged.control = { ...merged.control, token: controlToken };
   if (merged.nodeId === undefined) {
     // A node's default name is its host name, made a token.
     const name = hostname().replace(/[^A-Za-z0-9._:-]/g, '-');

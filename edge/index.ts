@@ -129,6 +129,7 @@ export type {
 export { buildEdgeApp, type EdgeApp, type EdgeAppDeps } from './app.js';
 export { startEdge, type RunningEdge, type StartEdgeOptions } from './main.js';
 export {
+  controlConfigOf,
   edgeConfigFromInput,
   edgeConfigSchema,
   edgeEnvInput,
@@ -157,6 +158,7 @@ export {
 export { ProactiveErrorCode, proactiveError } from './fill/proactiveErrors.js';
 export { parseFillRequest, planRoom, planTitleObjects, type FillRequest } from './fill/proactivePlan.js';
 export { runEdgeWorker, startEdgeClusterPrimary, type EdgeClusterPrimary } from './cluster.js';
+export { EdgeLink, describeEdgeLink, type EdgeLinkDescription } from './control/index.js';
 export {
   WORKER_SECRET_HEADER,
   type NodeAction,

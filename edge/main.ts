@@ -6,7 +6,9 @@ import { createMetricsRegistry } from '../common/metrics.js';
 import { buildEdgeApp, type EdgeApp } from './app.js';
 import { DiskStore } from './cache/diskStore.js';
 import { MemoryStore } from './cache/memoryStore.js';
-import type { EdgeConfig } from './config.js';
+import { controlConfigOf, type EdgeConfig } from './config.js';
+import { EdgeLink } from './control/link.js';
+import { metricTotal } from './control/status.js';
 import type { NodeLink, WorkerIdentity } from './workerIdentity.js';
 
 export interface RunningEdge {
@@ -14,7 +16,15 @@ export interface RunningEdge {
   /** `http://host:port` the edge listens on. */
   url: string;
   registry: Registry;
-  /** Stops listening, finishes requests and fills in flight, closes the stores. */
+  /**
+   * The BGP speaker and the steering control client, when `bgp` or `control` is configured (with
+   * `--workers`, in worker 0 only).
+   */
+  link: EdgeLink | undefined;
+  /**
+   * Tells the control plane the edge drains, closes the BGP sessions (Cease, Administrative
+   * Shutdown), stops listening, finishes requests and fills in flight, closes the stores.
+   */
   close: () => Promise<void>;
 }
 
@@ -24,6 +34,9 @@ export interface StartEdgeOptions {
   worker?: WorkerIdentity;
   node?: NodeLink;
 }
+
+/** The edge's egress counter, read for the load its heartbeats report. */
+const RESPONSE_BYTES_METRIC = 'cdn_edge_response_bytes_total';
 
 /** Listens on 127.0.0.1:`port` in this process alone (not shared through the cluster primary). */
 function listenInternal(handle: EdgeApp['handle'], port: number): Promise<Server> {
@@ -79,20 +92,56 @@ export async function startEdge(config: EdgeConfig, options: StartEdgeOptions = 
     throw err;
   }
   logger.info({ url, origin: config.originUrl, nodeId: config.nodeId }, 'edge listening');
+  const closeHttp = async (): Promise<void> => {
+    if (internal !== undefined) {
+      const server = internal;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 5000).unref();
+      });
+    }
+    await app.close();
+  };
+  // One BGP speaker and one control client per node: with --workers only worker 0 runs them (the
+  // routers peer with one speaker, and the control plane knows the node as one edge). Its
+  // heartbeats carry the node's load (the workers' aggregated byte counter) and its own tiers'
+  // cached titles.
+  let link: EdgeLink | undefined;
+  if ((worker?.index ?? 0) === 0 && (config.bgp !== undefined || config.control !== undefined)) {
+    const node = options.node;
+    try {
+      link = await EdgeLink.start({
+        bgp: config.bgp,
+        control: controlConfigOf(config, url),
+        registry,
+        logger,
+        edge: {
+          draining: () => app.draining,
+          tiers: disk === undefined ? [memory] : [memory, disk],
+          responseBytes: async () =>
+            metricTotal(
+              node === undefined
+                ? await registry.getSingleMetricAsString(RESPONSE_BYTES_METRIC)
+                : await node.metricsText(),
+              RESPONSE_BYTES_METRIC,
+            ),
+        },
+      });
+    } catch (err) {
+      await closeHttp();
+      throw err;
+    }
+  }
   return {
     app,
     url,
     registry,
+    link,
     close: async () => {
-      if (internal !== undefined) {
-        const server = internal;
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-          setTimeout(() => server.closeAllConnections(), 5000).unref();
-        });
-      }
-      await app.close();
+      app.setDraining(true);
+      await link?.stop(`edge ${config.nodeId} shutting down`);
+      await closeHttp();
     },
   };
 }

@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { TITLE_ID_PATTERN } from './titleId.js';
+
+export { TITLE_ID_PATTERN };
 
 /** Version of the `title.json` layout; bumped on any incompatible change. */
 export const TITLE_SCHEMA_VERSION = 1;
-
-/** Title ids: lower-case letters, digits, `.`, `_`, `-`; safe as a path segment and in URLs. */
-export const TITLE_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 const fileRef = z.object({
   /** Path relative to the package root, `/`-separated. */

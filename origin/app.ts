@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyReply,
 } from 'fastify';
 import type { Registry } from 'prom-client';
+import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE_S } from '../common/http/cors.js';
 import { silentLogger, type Logger } from '../common/logging.js';
 import type { OriginConfig } from './config.js';
 import type { JobPipeline } from './jobs/pipeline.js';
@@ -21,6 +22,7 @@ import { installErrorHandling, toHttpError } from './plugins/errors.js';
 import { opsPlugin } from './plugins/health.js';
 import { jobsPlugin } from './plugins/jobs.js';
 import { popularityPlugin } from './plugins/popularity.js';
+import { playerPlugin } from './player/index.js';
 import { titlesPlugin } from './plugins/titles.js';
 import { DecayedCounter } from './popularity.js';
 import { registerQoe, type QoeSink } from './qoe/index.js';
@@ -60,35 +62,6 @@ declare module 'fastify' {
     origin: OriginServices;
   }
 }
-
-/** Headers players and edges send across origins: ranges, conditionals, CMCD (CTA-5004 §3.2). */
-const CORS_ALLOWED_HEADERS = [
-  'Range',
-  'If-None-Match',
-  'If-Modified-Since',
-  'If-Match',
-  'If-Unmodified-Since',
-  'If-Range',
-  'Authorization',
-  'Content-Type',
-  'CMCD-Request',
-  'CMCD-Object',
-  'CMCD-Status',
-  'CMCD-Session',
-];
-/** Response headers players may read: validators, ranges, lengths, cache diagnostics (RFC 9211). */
-const CORS_EXPOSED_HEADERS = [
-  'ETag',
-  'Last-Modified',
-  'Content-Range',
-  'Content-Length',
-  'Accept-Ranges',
-  'Age',
-  'Cache-Status',
-  'Date',
-];
-/** How long browsers may cache a preflight, in s (one day). */
-const CORS_MAX_AGE_S = 86_400;
 
 /**
  * The origin as a fastify app of plugins: content serving, the `/v1` publish API (titles, jobs,
@@ -190,8 +163,8 @@ export async function buildOriginApp(deps: OriginAppDeps): Promise<FastifyInstan
   await app.register(cors, {
     origin: config.corsOrigins === '*' ? '*' : [...config.corsOrigins],
     methods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
-    allowedHeaders: CORS_ALLOWED_HEADERS,
-    exposedHeaders: CORS_EXPOSED_HEADERS,
+    allowedHeaders: [...CORS_ALLOWED_HEADERS],
+    exposedHeaders: [...CORS_EXPOSED_HEADERS],
     maxAge: CORS_MAX_AGE_S,
   });
   await app.register(multipart, {
@@ -225,6 +198,8 @@ export async function buildOriginApp(deps: OriginAppDeps): Promise<FastifyInstan
   await app.register(steeringPlugin, { prefix: '/v1', steering, store });
   steering.start();
   await app.register(opsPlugin, { store, queue, dataDir: config.dataDir, registry });
+  // The web player page (`/player`), same origin as the steering API it calls.
+  await app.register(playerPlugin);
   await registerQoe(app, {
     qoe: config.qoe,
     dataDir: config.dataDir,

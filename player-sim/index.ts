@@ -117,3 +117,4 @@ export {
 } from './fleet.js';
 export { seededRandom } from '../common/random.js';
 export { createQoeReporter, type QoeReporter, type QoeReporterOptions } from './events/index.js';
+export * from './http/index.js';

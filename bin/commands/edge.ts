@@ -2,12 +2,15 @@ import { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { createLogger } from '../../common/logging.js';
 import {
+  controlConfigOf,
+  describeEdgeLink,
   loadEdgeConfig,
   runEdgeWorker,
   startEdge,
   startEdgeClusterPrimary,
   workerIdentityFromEnv,
   type EdgeConfig,
+  type EdgeLinkDescription,
   type WorkerIdentity,
 } from '../../edge/index.js';
 import { logLevelOption, portNumber, positiveInteger, withInterrupt } from '../cli.js';
@@ -80,7 +83,11 @@ Configuration: the config file, then the environment, then these flags (later wi
 Environment:
   EDGE_ADMIN_TOKEN   bearer token of POST /admin/purge and /admin/drain (at least 16 characters)
   EDGE_NODE_ID, EDGE_HOST, EDGE_PORT, EDGE_ORIGIN_URL, EDGE_DISK_DIR, EDGE_LOG_LEVEL
-URL tokens: "tokens": {"required": true, "keys": {"<kid>": "<base64 key, 32+ bytes>"}} in the config.
+URL tokens: "tokens": {"required": true, "keys": {"<kid>": "<base64 key, 32+ bytes>"}} in the config;
+  players send them as ?token=... or in the path: /t/<token>/content/<title>/...
+Steering: "bgp" (the speaker: localAs, routerId, listen, neighbors, importPolicy) and "control"
+  (capacityGbps, token or EDGE_CONTROL_TOKEN; edgeId, originUrl, cluster and publicUrl default to
+  the node's) in the config; routes come from BGP, else control.staticRoutes or staticRoutesFile.
 
 Stops on SIGINT/SIGTERM: readiness goes false, requests and fills in flight finish, disk writes
 are flushed. Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad usage or configuration.`,
@@ -108,6 +115,8 @@ are flushed. Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad usage or co
           throw err;
         }
         process.stdout.write(`edge ${config.nodeId} listening on ${url} (${workers} workers, ${where})\n`);
+        const link = describeEdgeLink({ bgp: config.bgp, control: controlConfigOf(config, url) });
+        for (const line of formatEdgeLink(link, ' (worker 0)')) process.stdout.write(`${line}\n`);
         await withInterrupt(untilAborted);
         await primary.stop();
         process.stdout.write('edge stopped\n');
@@ -115,10 +124,44 @@ are flushed. Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad usage or co
       }
       const edge = await startEdge(config);
       process.stdout.write(`edge ${config.nodeId} listening on ${edge.url} (${where})\n`);
+      if (edge.link !== undefined)
+        for (const line of formatEdgeLink(edge.link.describe())) process.stdout.write(`${line}\n`);
       await withInterrupt(untilAborted);
       await edge.close();
       process.stdout.write('edge stopped\n');
     });
+}
+
+/** The BGP speaker and control client lines printed at start (none when neither is configured). */
+export function formatEdgeLink(link: EdgeLinkDescription, where = ''): string[] {
+  const lines: string[] = [];
+  const { bgp, control } = link;
+  if (bgp !== undefined) {
+    const listener =
+      bgp.listening === undefined
+        ? 'no listener (active neighbors only)'
+        : `listening on ${bgp.listening.host.includes(':') ? `[${bgp.listening.host}]` : bgp.listening.host}:${bgp.listening.port}`;
+    const peers = bgp.peers.map(
+      (p) =>
+        `${p.name} ${p.address} AS${p.peerAs} ${p.passive ? 'passive' : 'active'}${p.state !== undefined ? ` (${p.state})` : ''}`,
+    );
+    lines.push(
+      `bgp${where}: AS${bgp.localAs} router id ${bgp.routerId}, ${listener}; peers: ${peers.length > 0 ? peers.join(', ') : 'none'}`,
+    );
+  }
+  if (control !== undefined) {
+    const n = control.staticRoutes;
+    const routes =
+      control.routeSource === 'bgp'
+        ? 'routes from BGP'
+        : n === undefined
+          ? 'routes from a static route file'
+          : `routes from a static feed (${n} route${n === 1 ? '' : 's'})`;
+    lines.push(
+      `control${where}: edge ${control.edgeId} (cluster ${control.cluster}, ${control.publicUrl}) reporting to ${control.originUrl}; ${routes}`,
+    );
+  }
+  return lines;
 }
 
 function untilAborted(signal: AbortSignal): Promise<void> {
@@ -139,11 +182,20 @@ async function runAsWorker(config: EdgeConfig, identity: WorkerIdentity): Promis
   const logger = createLogger({ level: config.logLevel, name: 'cdn-edge' });
   const ignore = (): void => undefined;
   process.on('SIGINT', ignore);
-  const handle = await runEdgeWorker(
-    identity,
-    (node) => startEdge(config, { worker: identity, node, logger }),
-    logger,
-  );
+  let handle;
+  try {
+    handle = await runEdgeWorker(
+      identity,
+      (node) => startEdge(config, { worker: identity, node, logger }),
+      logger,
+    );
+  } catch (err) {
+    // Leave the primary (its IPC channel would keep this process alive): it sees the worker exit
+    // during start and stops the node with the error.
+    process.off('SIGINT', ignore);
+    if (process.connected) process.disconnect();
+    throw err;
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     // The primary went away without a word: stop too.

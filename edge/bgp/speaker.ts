@@ -97,7 +97,9 @@ export class BgpSpeaker extends EventEmitter<BgpSpeakerEvents> {
             bgpError(BgpErrorCode.Listen, `cannot listen on ${host}:${port}: ${err.message}`, { cause: err }),
           ),
         );
-        server.listen({ host, port }, () => resolve());
+        // Exclusive: in a `--workers` node (node:cluster) the one worker that runs BGP binds the
+        // port itself instead of sharing it through the primary.
+        server.listen({ host, port, exclusive: true }, () => resolve());
       });
       server.on('error', (err) => this.#log.error({ err: err.message }, 'bgp listener error'));
       this.#server = server;

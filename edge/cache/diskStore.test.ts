@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, truncate, unlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  readlink,
+  rm,
+  truncate,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -42,13 +53,17 @@ const isRoot = process.getuid?.() === 0;
 describe('DiskStore on disk', () => {
   let dir: string;
   let clockMs: number;
-  const open = async (options: { maxBytes?: number; fs?: DiskFs } = {}): Promise<DiskStore> => {
+  const open = async (
+    options: { maxBytes?: number; fs?: DiskFs; reverifyIntervalMs?: number; openFilesMax?: number } = {},
+  ): Promise<DiskStore> => {
     const store = new DiskStore({
       dir,
       maxBytes: options.maxBytes ?? 1 << 20,
       entryOverheadBytes: 0,
       now: () => clockMs,
       ...(options.fs ? { fs: options.fs } : {}),
+      ...(options.reverifyIntervalMs !== undefined ? { reverifyIntervalMs: options.reverifyIntervalMs } : {}),
+      ...(options.openFilesMax !== undefined ? { openFilesMax: options.openFilesMax } : {}),
     });
     await store.open();
     return store;
@@ -138,6 +153,163 @@ describe('DiskStore on disk', () => {
     expect(store.stats()).toMatchObject({ corruptions: 3, objects: 1, bytes: 4096 });
     expect((await store.get('/ok'))?.body.length).toBe(4096);
     expect(await filesUnder(join(dir, 'objects'))).toHaveLength(1);
+  });
+
+  /** Flips one byte of a file in place. */
+  async function flipByte(path: string, at: number): Promise<void> {
+    const data = await readFile(path);
+    data[at]! ^= 0x01;
+    await writeFile(path, data);
+  }
+
+  it('hashes a body on its first read, then again only once the re-verify interval passed', async () => {
+    const store = await open({ reverifyIntervalMs: 60_000 });
+    await store.put(meta('/rot'), bodyOf(4096, 5));
+    expect((await store.get('/rot'))?.body.equals(bodyOf(4096, 5))).toBe(true); // hashed: good
+    await flipByte(store.pathOf('/rot'), 10);
+    // Within the interval the flipped bit goes unnoticed (length and trailer are intact)...
+    clockMs += 59_000;
+    expect((await store.get('/rot'))?.body[10]).toBe(5 ^ 0x01);
+    expect(store.stats().corruptions).toBe(0);
+    // ...and is caught by the first read after it.
+    clockMs += 1000;
+    expect(await store.get('/rot')).toBeUndefined();
+    expect(store.has('/rot')).toBe(false);
+    expect(store.stats().corruptions).toBe(1);
+    expect(await filesUnder(join(dir, 'objects'))).toEqual([]);
+  });
+
+  it('hashes every read with a re-verify interval of 0', async () => {
+    const store = await open({ reverifyIntervalMs: 0 });
+    await store.put(meta('/a'), bodyOf(4096, 5));
+    expect(await store.get('/a')).toBeDefined();
+    await flipByte(store.pathOf('/a'), 4000);
+    expect(await store.get('/a')).toBeUndefined();
+    expect(store.stats().corruptions).toBe(1);
+  });
+
+  it('catches a truncated, extended, torn-trailer or replaced file on every read, however recently hashed', async () => {
+    const store = await open({ reverifyIntervalMs: 3_600_000 });
+    const keys = ['/cut', '/grown', '/trailer', '/swapped', '/ok'];
+    for (const key of keys) await store.put(meta(key), bodyOf(4096, 6));
+    await store.put(meta('/other'), bodyOf(4096, 7));
+    for (const key of keys) expect(await store.get(key)).toBeDefined(); // all hashed now
+    await truncate(store.pathOf('/cut'), 4096); // the body is whole, the trailer gone
+    await writeFile(store.pathOf('/grown'), Buffer.from('x'), { flag: 'a' });
+    const trailer = await readFile(store.pathOf('/trailer'));
+    await flipByte(store.pathOf('/trailer'), trailer.length - 20); // inside the metadata JSON
+    // Another object's file (same length, another body) moved into place behind the store's back.
+    await writeFile(store.pathOf('/swapped'), await readFile(store.pathOf('/other')));
+    for (const key of ['/cut', '/grown', '/trailer', '/swapped']) {
+      expect(await store.get(key), key).toBeUndefined();
+    }
+    expect(store.stats().corruptions).toBe(4);
+    expect((await store.get('/ok'))?.body.equals(bodyOf(4096, 6))).toBe(true);
+  });
+
+  it('hashes again on the first read after the store is reopened', async () => {
+    const first = await open({ reverifyIntervalMs: 3_600_000 });
+    await first.put(meta('/a'), bodyOf(4096, 8));
+    expect(await first.get('/a')).toBeDefined();
+    await first.close();
+    await flipByte(first.pathOf('/a'), 7);
+    const second = await open({ reverifyIntervalMs: 3_600_000 });
+    expect(second.has('/a')).toBe(true);
+    expect(await second.get('/a')).toBeUndefined();
+    expect(second.stats().corruptions).toBe(1);
+  });
+
+  it('drops an object reported corrupt only while it is still the body reported', async () => {
+    const store = await open();
+    await store.put(meta('/a'), bodyOf(100, 1));
+    expect(await store.reportCorrupt('/a', sha(bodyOf(100, 2)))).toBe(false);
+    expect(store.has('/a')).toBe(true);
+    expect(await store.reportCorrupt('/missing', sha(bodyOf(100, 1)))).toBe(false);
+    expect(await store.reportCorrupt('/a', sha(bodyOf(100, 1)))).toBe(true);
+    expect(store.has('/a')).toBe(false);
+    expect(store.stats()).toMatchObject({ corruptions: 1, objects: 0 });
+    expect(await filesUnder(join(dir, 'objects'))).toEqual([]);
+  });
+
+  /** Descriptors this process has open on files under the store's directory (Linux). */
+  async function openFilesUnderDir(): Promise<number> {
+    let count = 0;
+    for (const fd of await readdir('/proc/self/fd')) {
+      const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+      if (target.startsWith(dir)) count++;
+    }
+    return count;
+  }
+
+  /** Descriptors are closed in the background: a few turns of the loop to get there. */
+  async function expectNoOpenFiles(): Promise<void> {
+    for (let i = 0; i < 100 && (await openFilesUnderDir()) > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(await openFilesUnderDir()).toBe(0);
+  }
+
+  it('opens a body for streaming: pieces at any position, one descriptor kept until the object goes', async () => {
+    const store = await open({ reverifyIntervalMs: 60_000 });
+    const body = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
+    await store.put(meta('/s'), body);
+    const reader = await store.openBody('/s');
+    expect(reader?.meta.sha256).toBe(sha(body));
+    const piece = Buffer.alloc(100_000);
+    expect(await reader!.read(piece, 250_000, 100_000)).toBe(50_000); // clipped to the body's end
+    expect(piece.subarray(0, 50_000).equals(body.subarray(250_000))).toBe(true);
+    expect(await reader!.read(piece, 1000, 10)).toBe(10);
+    expect(piece.subarray(0, 10).equals(body.subarray(1000, 1010))).toBe(true);
+    reader!.close();
+    reader!.close();
+    // Kept open for the next hit (get and openBody share it)...
+    expect((await store.get('/s'))?.body.equals(body)).toBe(true);
+    (await store.openBody('/s'))!.close();
+    expect(await openFilesUnderDir()).toBe(1);
+    // ...and closed once the object is gone.
+    await store.delete('/s');
+    await expectNoOpenFiles();
+    expect(await store.openBody('/absent')).toBeUndefined();
+  });
+
+  it('refuses to open a cut, grown or flipped file (dropped, counted), and hashes in pieces on first open', async () => {
+    const store = await open({ reverifyIntervalMs: 60_000, maxBytes: 4 << 20 });
+    for (const key of ['/cut', '/grown', '/flip']) await store.put(meta(key), bodyOf(600_000, 9));
+    await truncate(store.pathOf('/cut'), 599_000);
+    await writeFile(store.pathOf('/grown'), Buffer.from('x'), { flag: 'a' });
+    await flipByte(store.pathOf('/flip'), 550_000); // in the second piece
+    for (const key of ['/cut', '/grown', '/flip']) expect(await store.openBody(key), key).toBeUndefined();
+    expect(store.stats()).toMatchObject({ corruptions: 3, objects: 0 });
+    await expectNoOpenFiles();
+  });
+
+  it('tells a file cut after it was opened by a short read, and closes only once a pending read is done', async () => {
+    const store = await open();
+    await store.put(meta('/s'), bodyOf(300_000, 4));
+    const reader = (await store.openBody('/s'))!;
+    await truncate(store.pathOf('/s'), 100_000);
+    expect(await reader.read(Buffer.alloc(200_000), 0, 200_000)).toBe(100_000);
+    // The object goes and the reader is closed while a read is in flight: the read still completes
+    // on the descriptor it started on, which is closed after it.
+    const piece = Buffer.alloc(10);
+    const pending = reader.read(piece, 50, 10);
+    await store.delete('/s');
+    reader.close();
+    await expect(pending).resolves.toBe(10);
+    expect(piece.equals(bodyOf(10, 4))).toBe(true);
+    await expect(reader.read(Buffer.alloc(10), 0, 10)).rejects.toThrow(/after close/);
+    await expectNoOpenFiles();
+  });
+
+  it('keeps at most openFilesMax descriptors, and none after close', async () => {
+    const store = await open({ openFilesMax: 2 });
+    for (const key of ['/a', '/b', '/c', '/d']) {
+      await store.put(meta(key), bodyOf(1000, 1));
+      await store.get(key);
+    }
+    expect(await openFilesUnderDir()).toBe(2);
+    await store.close();
+    await expectNoOpenFiles();
   });
 
   it('does not count a read that races a delete or an overwrite as corruption', async () => {

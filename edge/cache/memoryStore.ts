@@ -50,8 +50,21 @@ function settle<T>(work: () => T): Promise<T> {
   }
 }
 
-function asBuffer(data: Uint8Array): Buffer {
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+/**
+ * Memory a body may hold beyond its own bytes before it is copied out, in bytes. A body that is a
+ * view into a larger allocation (a small Buffer cut from node's shared 8 KiB pool, a slice of a
+ * bigger read) keeps all of it alive while stored; the tier charges only the body, so such bodies
+ * are copied into an allocation of their own. 4 KiB: one page, about the slack of the pool.
+ */
+const MAX_HIDDEN_BYTES = 4096;
+
+/** The body as a Buffer that holds no more memory than the tier charges for it. */
+function ownedBuffer(data: Uint8Array): Buffer {
+  const view = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (view.buffer.byteLength - view.byteLength <= MAX_HIDDEN_BYTES) return view;
+  const copy = Buffer.allocUnsafeSlow(view.byteLength);
+  view.copy(copy);
+  return copy;
 }
 
 export class MemoryStore implements CacheStore {
@@ -124,30 +137,47 @@ export class MemoryStore implements CacheStore {
     return victims;
   }
 
-  /** Stores a verified body: admission for new keys, then lru-cache evicts the same victims. */
-  private insert(meta: CacheEntryMeta, body: Buffer): PutResult {
-    const chargedBytes = this.charge(meta.sizeBytes);
+  /**
+   * Why an object of `sizeBytes` cannot be stored under `key`, if it cannot: too large for the tier
+   * (the older copy, outdated by the response we could not keep, is dropped), or refused by the
+   * admission policy for the victims it would evict. Checked before a body is hashed.
+   */
+  private refusal(key: string, sizeBytes: number): PutResult | undefined {
+    const chargedBytes = this.charge(sizeBytes);
     if (chargedBytes > this.maxBytes) {
-      // The older copy (if any) is outdated by the response we could not keep.
-      this.lru.delete(meta.key);
+      this.lru.delete(key);
       return { stored: false, reason: 'too-large' };
     }
-    if (!this.lru.has(meta.key)) {
+    if (!this.lru.has(key)) {
       const victims = this.victimsFor(chargedBytes);
-      if (victims.length > 0 && !this.admission.admit(meta.key, victims)) {
+      if (victims.length > 0 && !this.admission.admit(key, victims)) {
         this.admissionRejections++;
         return { stored: false, reason: 'admission' };
       }
     }
-    this.lru.set(meta.key, { meta, body, chargedBytes });
+    return undefined;
+  }
+
+  /** Stores a verified body that passed `refusal`; lru-cache evicts the victims admission saw. */
+  private insert(meta: CacheEntryMeta, body: Buffer): PutResult {
+    this.lru.set(meta.key, { meta, body, chargedBytes: this.charge(meta.sizeBytes) });
     return { stored: true, meta };
   }
 
   put(meta: CachePutMeta, body: Uint8Array): Promise<PutResult> {
     return settle(() => {
-      const verifier = new BodyVerifier(meta.key, declaredSize(meta), meta.sha256);
+      const declared = declaredSize(meta);
+      const verifier = new BodyVerifier(meta.key, declared, meta.sha256);
+      if (declared !== undefined && declared !== body.length) {
+        // A body of the wrong size fails as truncated (both calls check it) whether or not it would be kept.
+        verifier.update(body);
+        verifier.finish();
+      }
+      // Refused before hashing: promotions of disk objects too large for the tier ask on every read.
+      const refused = this.refusal(meta.key, body.length);
+      if (refused !== undefined) return refused;
       verifier.update(body);
-      return this.insert(completeMeta(meta, verifier.finish(), this.now()), asBuffer(body));
+      return this.insert(completeMeta(meta, verifier.finish(), this.now()), ownedBuffer(body));
     });
   }
 
@@ -183,8 +213,11 @@ export class MemoryStore implements CacheStore {
       end: () =>
         step(true, () => {
           const full = completeMeta(meta, verifier.finish(), this.now());
-          // Not kept (too large): insert refuses it by size and drops any older copy.
-          return this.insert(full, keep ? Buffer.concat(chunks, verifier.receivedBytes) : Buffer.alloc(0));
+          // Not kept (too large): refused by size, and any older copy dropped.
+          return (
+            this.refusal(meta.key, full.sizeBytes) ??
+            this.insert(full, Buffer.concat(chunks, verifier.receivedBytes))
+          );
         }),
       abort: () => {
         done = true;

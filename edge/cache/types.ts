@@ -15,6 +15,20 @@ export interface CacheEntryMeta extends StoredResponse {
   sha256: string;
 }
 
+/**
+ * A stored body opened for reading in pieces (a disk hit streamed to the client through reused
+ * buffers, never read whole). Close it when done; closing twice is fine.
+ */
+export interface CacheBodyReader {
+  readonly meta: CacheEntryMeta;
+  /**
+   * Reads body bytes [position, position + length) into `into` from its start; resolves how many
+   * were read, fewer only when the file was cut meanwhile (the caller then treats it as corrupt).
+   */
+  read(into: Buffer, position: number, length: number): Promise<number>;
+  close(): void;
+}
+
 export interface CacheEntry {
   meta: CacheEntryMeta;
   /** The body. Shared with the store (zero-copy): never mutate it. */
@@ -80,10 +94,17 @@ export interface CacheStore {
   /** Waits for pending commits. */
   close(): Promise<void>;
   /**
-   * The object under a key, verified (disk: SHA-256 checked, a corrupt object is dropped and is a
-   * miss). Records the access in the admission policy and, on a hit, marks it most recently used.
+   * The object under a key, checked (disk: length and trailer on every read, the body's SHA-256 on
+   * the first read and then at intervals; a corrupt object is dropped and is a miss). Records the
+   * access in the admission policy and, on a hit, marks it most recently used.
    */
   get(key: string): Promise<CacheEntry | undefined>;
+  /**
+   * The object under a key opened for streaming, checked as get() checks it (the SHA-256 read in
+   * pieces when due), with the same access and recency bookkeeping; undefined when absent or found
+   * corrupt. Stores that hold bodies in memory do not have it.
+   */
+  openBody?(key: string): Promise<CacheBodyReader | undefined>;
   /** Metadata only: no recency update, no access recorded, no verification. */
   peek(key: string): CacheEntryMeta | undefined;
   has(key: string): boolean;
@@ -96,6 +117,12 @@ export interface CacheStore {
    */
   updateMeta(meta: CacheEntryMeta): Promise<boolean>;
   delete(key: string): Promise<boolean>;
+  /**
+   * A body this store returned (whose SHA-256 the store had not checked on that read, see
+   * DiskStore) turned out not to match `sha256`: drops the object when it is still that one, and
+   * counts a corruption. True when it dropped something.
+   */
+  reportCorrupt?(key: string, sha256: string): Promise<boolean>;
   /** Deletes every key starting with the prefix (a title purge); the count deleted. */
   deletePrefix(prefix: string): Promise<number>;
   keys(): IterableIterator<string>;

@@ -6,13 +6,8 @@
  * the withdraw. A heartbeat takes a batch (moved to "in flight"); an acknowledgement drops it, a
  * failure puts it back.
  */
-import {
-  formatPrefix,
-  parseIp,
-  parsePrefix,
-  type AnnounceGroup,
-  type RouteDeltaMessage,
-} from '../../origin/steering/index.js';
+import { formatPrefix, parseIp, parsePrefix } from '../../common/ip.js';
+import type { AnnounceGroup, RouteDeltaMessage } from '../../common/steeringProtocol.js';
 import type { Route, RouteDelta } from './types.js';
 
 /** AS numbers and attribute values are unsigned 32-bit (RFC 6793, RFC 4271 §4.3). */

@@ -15,7 +15,7 @@ import type {
   HeartbeatResponse,
   RegisterRequest,
   RegisterResponse,
-} from '../../origin/steering/index.js';
+} from '../../common/steeringProtocol.js';
 import { AdvertisedRoutes } from './advertised.js';
 import type { ControlConfig } from './config.js';
 import { EdgeControlErrorCode, edgeControlError } from './errors.js';

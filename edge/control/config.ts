@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { loadConfig } from '../../common/config.js';
-import { CLUSTER_PATTERN, EDGE_ID_PATTERN } from '../../origin/steering/index.js';
+import { CLUSTER_PATTERN, EDGE_ID_PATTERN } from '../../common/steeringProtocol.js';
 import { staticRouteSchema } from './staticFeed.js';
 
 /**
@@ -48,6 +48,18 @@ export const controlConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Titles in the cache summary each heartbeat carries, at most (the most recently used first):
+     * keep it at or below the origin's `steering.maxCachedTitles` (100 000 by default), which
+     * refuses larger summaries. 10 000 titles is far more than one appliance holds. 0: no summary.
+     */
+    maxCachedTitles: z.number().int().min(0).max(1_000_000).default(10_000),
+    /**
+     * How often the cache summary is recomputed, in ms (a walk over the cache keys): titles enter
+     * and leave a cache over minutes, so 30 s keeps the summary current for steering's content
+     * tie-breaker at a negligible cost.
+     */
+    cacheSummaryIntervalMs: z.number().int().min(1000).max(3_600_000).default(30_000),
     /** Routes to announce when no BGP speaker feeds the client (a static route feed). */
     staticRoutes: z.array(staticRouteSchema).optional(),
     /** A JSON file of static routes (an array, or `{"routes": [...]}`). */

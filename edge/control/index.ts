@@ -19,4 +19,15 @@ export {
   type ControlConfigInput,
 } from './config.js';
 export { EdgeControlErrorCode, edgeControlError } from './errors.js';
+export { bgpRouteSource, controlDelta, controlRoute, type SpeakerRoutes } from './bgpSource.js';
+export { EgressMeter, cachedTitles, edgeHealth, metricTotal } from './status.js';
+export { createControlMetrics, type ControlMetrics } from './metrics.js';
+export {
+  EdgeLink,
+  describeEdgeLink,
+  type EdgeLinkDescription,
+  type EdgeLinkOptions,
+  type LinkedTier,
+  type RouteSourceKind,
+} from './link.js';
 export type { EdgeStatusReport, Prefix, Route, RouteDelta, RouteSource } from './types.js';

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { formatPrefix, parsePrefix } from '../../origin/steering/index.js';
+import { formatPrefix, parsePrefix } from '../../common/ip.js';
 import { checkRoute } from './advertised.js';
 import { EdgeControlErrorCode, edgeControlError } from './errors.js';
 import type { Route, RouteDelta, RouteSource } from './types.js';

@@ -1,4 +1,4 @@
-import type { EdgeHealth } from '../../origin/steering/index.js';
+import type { EdgeHealth } from '../../common/steeringProtocol.js';
 
 /** A client prefix the edge serves, with the BGP path attributes it was learned with. */
 export interface Route {

@@ -6,6 +6,11 @@
  * The list is bounded (`replayLimitBytes`): once the body outgrows it the chunks are let go and the
  * fill stops being `replayable`; requests already following keep receiving live chunks, and a
  * request that comes later must not follow it (the HTTP shell forwards it instead).
+ *
+ * A body to be stored, of declared size within the bound, is assembled as it arrives into one
+ * buffer of exactly that size, and the replay list holds views into it: the upstream's chunks
+ * become garbage at once, and the finished body (`body()`, what the memory tier keeps) needs no
+ * second copy.
  */
 import { CdnError } from '../../common/errors.js';
 import type { StoredHeaders } from '../policy/freshness.js';
@@ -53,6 +58,10 @@ export class Fill {
   doNotStore = false;
   /** Requests that joined after the first. */
   joiners = 0;
+  /** The body being assembled (declared size, within the replay bound); `chunks` are views into it. */
+  private assembled: Buffer | undefined;
+  /** Whether assembly may still start or go on (off after held bytes or a size surprise). */
+  private assembling = true;
   /** Settles with the fill: resolves once the last byte arrived, rejects with its failure. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -96,12 +105,48 @@ export class Fill {
         this.replayable = false;
         this.chunks.length = 0;
         this.keptBytes = 0;
+        this.assembled = undefined;
       } else {
-        this.chunks.push(data);
+        this.chunks.push(held ? this.notAssembled(data) : this.assemble(data));
         this.keptBytes += data.length;
       }
     }
     for (const listener of this.listeners) listener.chunk(data);
+  }
+
+  /** Copies `data` into the assembled body (started on the first chunk); the view it landed in. */
+  private assemble(data: Buffer): Buffer {
+    if (!this.assembling) return data;
+    const size = this.headValue?.sizeBytes;
+    const offset = this.keptBytes;
+    if (this.assembled === undefined) {
+      // Only a body that will be stored needs to be whole in one buffer.
+      const kept = this.headValue?.storable === true && !this.doNotStore;
+      if (!kept || offset !== 0 || size === undefined || size === 0 || size > this.replayLimitBytes) {
+        return this.notAssembled(data);
+      }
+      this.assembled = Buffer.allocUnsafeSlow(size);
+    }
+    if (offset + data.length > this.assembled.length) return this.notAssembled(data);
+    data.copy(this.assembled, offset);
+    return this.assembled.subarray(offset, offset + data.length);
+  }
+
+  /** Stops assembling (the views kept so far stay valid); `data` is kept as it is. */
+  private notAssembled(data: Buffer): Buffer {
+    this.assembling = false;
+    this.assembled = undefined;
+    return data;
+  }
+
+  /**
+   * The whole body of a finished, replayable fill: the assembled buffer itself when the body was
+   * assembled (no copy), else the kept chunks joined.
+   */
+  body(): Buffer {
+    const assembled = this.assembled;
+    if (assembled !== undefined && this.keptBytes === assembled.length) return assembled;
+    return Buffer.concat(this.chunks, this.keptBytes);
   }
 
   finish(): void {
@@ -122,6 +167,7 @@ export class Fill {
     // The body is never served or stored now: let it go.
     this.chunks.length = 0;
     this.keptBytes = 0;
+    this.assembled = undefined;
   }
 
   /**

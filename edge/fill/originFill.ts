@@ -735,7 +735,7 @@ export class OriginFiller {
     } else if (fill.replayable) {
       const meta: CachePutMeta = { key, status, headers: storedHeaders, ...times };
       if (sha256 !== undefined) meta.sha256 = sha256;
-      await this.commit(meta, Buffer.concat(fill.chunks, fill.keptBytes), !fromWorker);
+      await this.commit(meta, fill.body(), !fromWorker);
     }
     return { kind: 'settled' };
   }

@@ -49,14 +49,14 @@ export interface CacheWarmer {
 /**
  * The part of a fill in flight this module reads: its head, then its body to the end. A fill that
  * outgrew its replay buffer (`replayable` false) can no longer be followed from the first byte; its
- * end is then awaited through `state`.
+ * end is then awaited through `done`.
  */
 export interface FillLike {
   readonly head: Promise<{ status: number }>;
   readonly replayable?: boolean;
-  readonly state?: string;
+  /** Resolves once the last byte arrived; rejects with the fill's failure. */
+  readonly done: Promise<void>;
   readonly receivedBytes?: number;
-  readonly error?: CdnError | undefined;
   follow(listener: { chunk(data: Buffer): void; end(): void; error(err: CdnError): void }): () => void;
 }
 
@@ -65,9 +65,6 @@ export interface FillOutcome {
   sizeBytes: number;
   body: Buffer | undefined;
 }
-
-/** How often the end of a fill that cannot be followed is checked, in ms: a fraction of a segment's transfer time. */
-const UNFOLLOWABLE_POLL_MS = 20;
 
 /** Waits for a fill to finish (its head, then its last byte), keeping the body when asked. */
 export async function awaitFill(
@@ -78,10 +75,7 @@ export async function awaitFill(
   signal?.throwIfAborted();
   const head = await raceAbort(fill.head, signal);
   if (fill.replayable === false) {
-    while (fill.state !== 'done' && fill.state !== 'failed') {
-      await raceAbort(new Promise((resolve) => setTimeout(resolve, UNFOLLOWABLE_POLL_MS)), signal);
-    }
-    if (fill.state === 'failed') throw fill.error ?? new Error('the fill failed');
+    await raceAbort(fill.done, signal);
     return { status: head.status, sizeBytes: fill.receivedBytes ?? 0, body: undefined };
   }
   const chunks: Buffer[] = [];

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { codeOf } from '../../test/helpers/errors.js';
 import { seededRandom } from '../../test/helpers/random.js';
-import { cacheKeyFor, canonicalPath, objectTypeOf, titleKeyPrefix, titleOfPath } from './cacheKey.js';
+import {
+  CacheKeyer,
+  KEY_MEMO_ENTRIES,
+  cacheKeyFor,
+  canonicalPath,
+  objectTypeOf,
+  titleKeyPrefix,
+  titleOfPath,
+} from './cacheKey.js';
 
 const options = { queryWhitelist: ['lang', 'v'] };
 const key = (target: string, method = 'GET'): string => cacheKeyFor(method, target, options).key;
@@ -118,6 +126,134 @@ describe('cacheKeyFor', () => {
         expect(cacheKeyFor('GET', first.key, options).key).toBe(first.key);
         expect(first.path.split('/').slice(1, -1)).not.toContain('');
       }
+    }
+  });
+});
+
+/** What cacheKeyFor answers: the info, or the error's code and message. */
+function outcome(compute: () => unknown): unknown {
+  try {
+    return { ok: compute() };
+  } catch (err) {
+    const e = err as { code?: string; message: string };
+    return { code: e.code, message: e.message };
+  }
+}
+
+/** Random request targets from an alphabet that mixes canonical, escaped, dot and hostile pieces. */
+function randomTargets(seed: number, count: number): string[] {
+  const random = seededRandom(seed);
+  const pieces = [
+    '/',
+    '/content/',
+    '/content/t1/',
+    'video/v0/',
+    '00001.m4s',
+    'init.mp4',
+    'master.m3u8',
+    'a',
+    'Z',
+    '9',
+    '.',
+    '..',
+    '-',
+    '_',
+    '~',
+    '%2e',
+    '%2F',
+    '%41',
+    '%20',
+    '%',
+    '%zz',
+    'é',
+    '%C3%A9',
+    '\\',
+    '\u0000',
+    ':',
+    '@',
+    '$',
+    '+',
+    '?',
+    '?lang=en',
+    '&v=2',
+    '&CMCD=bl%3D1',
+    '&token=x',
+    '#',
+  ];
+  return Array.from({ length: count }, () => {
+    let target = random() < 0.9 ? '/' : '';
+    const length = Math.floor(random() * 10);
+    for (let j = 0; j < length; j++) target += pieces[Math.floor(random() * pieces.length)];
+    return target;
+  });
+}
+
+describe('CacheKeyer', () => {
+  it('answers exactly what cacheKeyFor answers, first time and remembered (seeded property)', () => {
+    const keyer = new CacheKeyer(options);
+    const targets = randomTargets(9111, 4000);
+    for (const round of [1, 2]) {
+      for (const [i, target] of targets.entries()) {
+        const method = ['GET', 'HEAD', 'POST'][i % 3]!;
+        expect(
+          outcome(() => keyer.keyFor(method, target)),
+          `round ${round}: ${JSON.stringify(target)}`,
+        ).toEqual(outcome(() => cacheKeyFor(method, target, options)));
+      }
+    }
+    expect(keyer.memoSize).toBeGreaterThan(100);
+  });
+
+  it('keeps its memo bounded, forgets the oldest first, and never remembers refused or overlong paths', () => {
+    const keyer = new CacheKeyer(options, 3);
+    for (const n of [1, 2, 3, 4]) keyer.keyFor('GET', `/content/t1/${n}.m4s`);
+    expect(keyer.memoSize).toBe(3);
+    expect(keyer.keyFor('GET', '/content/t1/1.m4s').key).toBe('/content/t1/1.m4s');
+    expect(codeOf(() => keyer.keyFor('GET', '/content/../x'))).toBe('EDGE_ERR_BAD_PATH');
+    expect(codeOf(() => keyer.keyFor('GET', '/content/../x'))).toBe('EDGE_ERR_BAD_PATH');
+    const fresh = new CacheKeyer(options);
+    fresh.keyFor('GET', `/content/t1/${'a'.repeat(600)}`);
+    expect(codeOf(() => fresh.keyFor('GET', '/content//x'))).toBe('EDGE_ERR_BAD_PATH');
+    expect(fresh.memoSize).toBe(0);
+    expect(KEY_MEMO_ENTRIES).toBeGreaterThanOrEqual(1024);
+  });
+
+  it('builds the whitelist once: later changes to the options array do not reach it', () => {
+    const whitelist = ['lang'];
+    const keyer = new CacheKeyer({ queryWhitelist: whitelist });
+    whitelist.push('v');
+    expect(keyer.keyFor('GET', '/m.mpd?v=2&lang=en').key).toBe('/m.mpd?lang=en');
+  });
+
+  it('shares a remembered result between GET and HEAD and sets other methods and queries apart', () => {
+    const keyer = new CacheKeyer(options);
+    const get = keyer.keyFor('GET', '/content/t1/a.m4s');
+    expect(keyer.keyFor('HEAD', '/content/t1/a.m4s')).toBe(get);
+    expect(Object.isFrozen(get)).toBe(true);
+    expect(keyer.keyFor('POST', '/content/t1/a.m4s').key).toBe('POST /content/t1/a.m4s');
+    expect(keyer.keyFor('GET', '/content/t1/a.m4s?v=1&CMCD=x').key).toBe('/content/t1/a.m4s?v=1');
+    expect(keyer.keyFor('GET', '/content/t1/a.m4s?CMCD=x')).toBe(get);
+  });
+});
+
+describe('canonicalPath', () => {
+  it('gives a path and any percent-encoded spelling of it the same answer (seeded property)', () => {
+    const random = seededRandom(3986_2);
+    const alphabet = "abcXYZ019-_.~!*'()$&+,;=:@/";
+    for (let i = 0; i < 3000; i++) {
+      let path = '/';
+      const length = 1 + Math.floor(random() * 20);
+      for (let j = 0; j < length; j++) path += alphabet[Math.floor(random() * alphabet.length)];
+      // One character (not a separator) written as %XX: the escaped spelling takes the decoding path.
+      const at = 1 + Math.floor(random() * (path.length - 1));
+      const char = path[at]!;
+      const escaped =
+        char === '/'
+          ? path
+          : `${path.slice(0, at)}%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}${path.slice(at + 1)}`;
+      const plain = outcome(() => canonicalPath(path)) as { ok?: string; code?: string };
+      const spelled = outcome(() => canonicalPath(escaped)) as { ok?: string; code?: string };
+      expect(spelled.ok ?? spelled.code, `${path} vs ${escaped}`).toBe(plain.ok ?? plain.code);
     }
   });
 });

@@ -3,7 +3,7 @@
  * every spelling of one URL (`%41` or `A`, parameters in any order, a player's CMCD data, a URL
  * token) lands on one cache object, and no spelling reaches outside the content tree.
  */
-import { TITLE_ID_PATTERN } from '../../manifests/index.js';
+import { TITLE_ID_PATTERN } from '../../manifests/titleId.js';
 import { EdgeErrorCode, edgeError } from '../errors.js';
 
 /** Query parameter carrying CMCD data (CTA-5004 §3.2): per-request telemetry, never part of a key. */
@@ -54,6 +54,19 @@ function encodeSegment(segment: string): string {
   return encodeURIComponent(segment).replace(/%(?:24|26|2B|2C|3B|3D|3A|40)/g, (m) => PCHAR_UNESCAPE[m] ?? m);
 }
 
+/**
+ * Segments made only of characters that decode to themselves and that encodeSegment leaves (or
+ * puts back) as they are: RFC 3986 unreserved characters, sub-delims, ':' and '@' — what players
+ * send. An absolute path of such segments, without dot segments, is its own canonical form.
+ */
+const CANONICAL_AS_IS = /^(?:\/[A-Za-z0-9\-_.!~*'()$&+,;=:@]+)*\/?$/;
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+
+/** Whether an absolute path is canonical as it stands (the common case, checked in one pass). */
+function isCanonicalAsIs(rawPath: string): boolean {
+  return CANONICAL_AS_IS.test(rawPath) && !DOT_SEGMENT.test(rawPath);
+}
+
 function badPath(reason: string, target: string): never {
   throw edgeError(EdgeErrorCode.BadPath, `bad request path (${reason})`, {
     details: { reason, target: target.slice(0, 200) },
@@ -69,6 +82,7 @@ function badPath(reason: string, target: string): never {
  */
 export function canonicalPath(rawPath: string): string {
   if (!rawPath.startsWith('/')) badPath('not an absolute path', rawPath);
+  if (isCanonicalAsIs(rawPath)) return rawPath;
   const parts = rawPath.slice(1).split('/');
   const out: string[] = [];
   for (let i = 0; i < parts.length; i++) {
@@ -111,21 +125,99 @@ function canonicalQuery(rawQuery: string, whitelist: ReadonlySet<string>): strin
  * Throws EDGE_ERR_BAD_PATH for a path canonicalPath refuses, a fragment, or an oversized target.
  */
 export function cacheKeyFor(method: string, target: string, options: CacheKeyOptions): CacheKeyInfo {
+  checkTarget(target);
+  const q = target.indexOf('?');
+  return withQuery(
+    pathKeyInfo(canonicalPath(q < 0 ? target : target.slice(0, q))),
+    method,
+    target,
+    q,
+    keptParams(options),
+  );
+}
+
+/** The refusals that look at the whole target rather than the path. */
+function checkTarget(target: string): void {
   if (target.length > MAX_TARGET_CHARS) badPath('request target too long', target);
   if (target.includes('#')) badPath('fragment in request target', target);
-  const q = target.indexOf('?');
-  const path = canonicalPath(q < 0 ? target : target.slice(0, q));
+}
+
+/** The whitelist as a set, without the parameters that never belong in a key. */
+function keptParams(options: CacheKeyOptions): ReadonlySet<string> {
   const whitelist = new Set(options.queryWhitelist);
   whitelist.delete(CMCD_QUERY_PARAM);
   whitelist.delete(TOKEN_QUERY_PARAM);
+  return whitelist;
+}
+
+/** The key info of a canonical path requested by GET without a query. */
+function pathKeyInfo(path: string): CacheKeyInfo {
+  return { key: path, path, titleId: titleOfPath(path), objectType: objectTypeOf(path) };
+}
+
+/** `plain` (a GET without query) for the actual method and query: `plain` itself when they change nothing. */
+function withQuery(
+  plain: Readonly<CacheKeyInfo>,
+  method: string,
+  target: string,
+  q: number,
+  whitelist: ReadonlySet<string>,
+): CacheKeyInfo {
   const query = q < 0 ? '' : canonicalQuery(target.slice(q + 1), whitelist);
-  const base = query === '' ? path : `${path}?${query}`;
-  return {
-    key: method === 'GET' || method === 'HEAD' ? base : `${method} ${base}`,
-    path,
-    titleId: titleOfPath(path),
-    objectType: objectTypeOf(path),
-  };
+  const getOrHead = method === 'GET' || method === 'HEAD';
+  if (query === '' && getOrHead) return plain;
+  const base = query === '' ? plain.path : `${plain.path}?${query}`;
+  return { ...plain, key: getOrHead ? base : `${method} ${base}` };
+}
+
+/**
+ * Raw paths a CacheKeyer remembers, at most. Players ask for the same few thousand segment and
+ * manifest paths over and over; 16k entries of ~200 bytes each cost ~3 MiB.
+ */
+export const KEY_MEMO_ENTRIES = 16_384;
+/**
+ * Longest raw path remembered, in characters: content paths are under 100. Longer ones (at most
+ * MAX_TARGET_CHARS) are recomputed each time, so hostile targets cannot fill the memo with megabytes.
+ */
+const MEMO_MAX_PATH_CHARS = 512;
+
+/**
+ * cacheKeyFor for the hot path: the whitelist built once, and the result for each raw path
+ * remembered (a bounded map, oldest first out) so that a repeated request costs one map lookup
+ * instead of decoding, checking and re-encoding every segment. Results are exactly those of
+ * cacheKeyFor (a property test holds it to that); refused paths are not remembered and throw the
+ * same EDGE_ERR_BAD_PATH each time. The CacheKeyInfo returned may be shared: never mutate it.
+ */
+export class CacheKeyer {
+  private readonly whitelist: ReadonlySet<string>;
+  private readonly memo = new Map<string, Readonly<CacheKeyInfo>>();
+
+  constructor(
+    options: CacheKeyOptions,
+    private readonly memoEntries = KEY_MEMO_ENTRIES,
+  ) {
+    this.whitelist = keptParams(options);
+  }
+
+  keyFor(method: string, target: string): CacheKeyInfo {
+    checkTarget(target);
+    const q = target.indexOf('?');
+    const rawPath = q < 0 ? target : target.slice(0, q);
+    let plain = this.memo.get(rawPath);
+    if (plain === undefined) {
+      plain = Object.freeze(pathKeyInfo(canonicalPath(rawPath)));
+      if (rawPath.length <= MEMO_MAX_PATH_CHARS && this.memoEntries > 0) {
+        if (this.memo.size >= this.memoEntries) this.memo.delete(this.memo.keys().next().value!);
+        this.memo.set(rawPath, plain);
+      }
+    }
+    return withQuery(plain, method, target, q, this.whitelist);
+  }
+
+  /** Paths remembered now (for tests). */
+  get memoSize(): number {
+    return this.memo.size;
+  }
 }
 
 /** The title id of a canonical `/content/{titleId}/...` path, or undefined. */

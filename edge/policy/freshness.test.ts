@@ -8,6 +8,7 @@ import {
   freshnessLifetime,
   pickStoredHeaders,
   storable,
+  summariseStored,
   updateAfterRevalidation,
   type CacheRequest,
   type StoredHeaders,
@@ -268,6 +269,66 @@ describe('decideCache', () => {
       };
       const decision = decideCache(s, GET, at(random() * 1000));
       expect(['hit', 'stale', 'revalidate', 'miss', 'pass']).toContain(decision.kind);
+    }
+  });
+});
+
+describe('summariseStored', () => {
+  it('gives decideCache and decideOnUpstreamError exactly the answers they compute without it (seeded property)', () => {
+    const random = seededRandom(9111_4);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    const directives = [
+      'max-age=60',
+      's-maxage=30',
+      'max-age=0',
+      'no-cache',
+      'no-store',
+      'private',
+      'public',
+      'must-revalidate',
+      'immutable',
+      'stale-while-revalidate=30',
+      'stale-if-error=60',
+      'max-age=-5',
+      '',
+    ];
+    const requests: CacheRequest[] = [
+      GET,
+      { method: 'HEAD', headers: {} },
+      { method: 'POST', headers: {} },
+      { method: 'GET', headers: { authorization: 'Bearer x' } },
+      { method: 'GET', headers: { 'cache-control': 'no-cache' } },
+      { method: 'GET', headers: { 'cache-control': 'max-stale=100, min-fresh=5' } },
+      { method: 'GET', headers: { pragma: 'no-cache' } },
+    ];
+    for (let i = 0; i < 3000; i++) {
+      const s: StoredResponse = {
+        status: pick([200, 203, 404, 410, 500]),
+        headers: {
+          'cache-control': `${pick(directives)}, ${pick(directives)}`,
+          ...(random() < 0.8 ? { date: date(Math.floor(random() * 200) - 100) } : {}),
+          ...(random() < 0.3 ? { age: pick(['0', '20', 'x', '1000']) } : {}),
+          ...(random() < 0.3 ? { expires: pick(['0', date(50), date(500)]) } : {}),
+          ...(random() < 0.5 ? { 'last-modified': date(-Math.floor(random() * 1e5)) } : {}),
+          ...(random() < 0.5 ? { etag: '"v1"' } : {}),
+          ...(random() < 0.2 ? { vary: pick(['accept-encoding', 'cookie', '*']) } : {}),
+        },
+        requestTimeMs: T0 - Math.floor(random() * 500),
+        responseTimeMs: T0,
+      };
+      const policy = pick([DEFAULT_FRESHNESS_POLICY, honouring]);
+      const summary = summariseStored(s, policy);
+      for (const nowS of [0, 10, 45, 100, 1000, 1e6]) {
+        const request = pick(requests);
+        expect(decideCache(s, request, at(nowS), policy, summary)).toEqual(
+          decideCache(s, request, at(nowS), policy),
+        );
+        expect(decideOnUpstreamError(s, at(nowS), policy, summary)).toEqual(
+          decideOnUpstreamError(s, at(nowS), policy),
+        );
+      }
+      expect(summary.initialAgeS).toBeCloseTo(currentAgeS(s, T0), 9);
+      expect(summary.lifetimeS).toBe(freshnessLifetime(s, policy).lifetimeS);
     }
   });
 });

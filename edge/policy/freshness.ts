@@ -172,14 +172,53 @@ function forbidsStale(cc: CacheDirectives): boolean {
  * that run backwards never make an age negative.
  */
 export function currentAgeS(stored: StoredResponse, nowMs: number): number {
+  return ageAt(stored, correctedInitialAgeS(stored), nowMs);
+}
+
+/** corrected_initial_age (RFC 9111 §4.2.3): the age of a stored response when it was received, in s. */
+function correctedInitialAgeS(stored: StoredResponse): number {
   const dateMs = parseHttpDate(stored.headers.date) ?? stored.responseTimeMs;
   const ageValueS = parseDeltaSeconds(stored.headers.age) ?? 0;
   const apparentAgeS = Math.max(0, (stored.responseTimeMs - dateMs) / 1000);
   const responseDelayS = Math.max(0, (stored.responseTimeMs - stored.requestTimeMs) / 1000);
   const correctedAgeValueS = ageValueS + responseDelayS;
-  const correctedInitialAgeS = Math.max(apparentAgeS, correctedAgeValueS);
+  return Math.max(apparentAgeS, correctedAgeValueS);
+}
+
+/** current_age from corrected_initial_age plus the time resident in the cache. */
+function ageAt(stored: StoredResponse, initialAgeS: number, nowMs: number): number {
   const residentTimeS = Math.max(0, (nowMs - stored.responseTimeMs) / 1000);
-  return correctedInitialAgeS + residentTimeS;
+  return initialAgeS + residentTimeS;
+}
+
+/**
+ * What the policy derives from a stored response alone (its headers and times, and the policy):
+ * everything decideCache and decideOnUpstreamError need besides the request and the clock. It stays
+ * valid while the stored response does not change — a revalidation makes a new StoredResponse,
+ * which needs a new summary — so a shell may compute it once per stored response and hand it to
+ * every decision, turning a fresh hit into a few comparisons.
+ */
+export interface StoredSummary {
+  cc: Readonly<CacheDirectives>;
+  /** corrected_initial_age in s (RFC 9111 §4.2.3). */
+  initialAgeS: number;
+  /** Freshness lifetime in s (freshnessLifetime). */
+  lifetimeS: number;
+  /** The stored Vary names something the edge cannot key on. */
+  varyUnsupported: boolean;
+}
+
+/** The summary of a stored response under a policy (see StoredSummary). */
+export function summariseStored(
+  stored: StoredResponse,
+  policy: Readonly<FreshnessPolicy> = DEFAULT_FRESHNESS_POLICY,
+): StoredSummary {
+  return {
+    cc: parseCacheControl(stored.headers['cache-control']),
+    initialAgeS: correctedInitialAgeS(stored),
+    lifetimeS: freshnessLifetime(stored, policy).lifetimeS,
+    varyUnsupported: varyUnsupported(stored.headers.vary),
+  };
 }
 
 export type FreshnessSource = 's-maxage' | 'max-age' | 'expires' | 'negative' | 'heuristic' | 'none';
@@ -250,6 +289,8 @@ export function decideCache(
   request: CacheRequest,
   nowMs: number,
   policy: Readonly<FreshnessPolicy> = DEFAULT_FRESHNESS_POLICY,
+  /** summariseStored(stored, policy), when the caller keeps it; computed here otherwise. */
+  summary?: StoredSummary,
 ): CacheDecision {
   if (!isGetOrHead(request.method)) return { kind: 'pass', reason: 'method' };
   const honour = policy.honourRequestCacheControl;
@@ -257,15 +298,15 @@ export function decideCache(
   if (req?.noStore) return { kind: 'pass', reason: 'request-no-store' };
   if (stored === undefined) return { kind: 'miss', reason: 'absent' };
 
-  const cc = parseCacheControl(stored.headers['cache-control']);
+  const s = summary ?? summariseStored(stored, policy);
+  const { cc, lifetimeS } = s;
   if (cc.noStore) return { kind: 'pass', reason: 'no-store' };
   if (cc.private) return { kind: 'pass', reason: 'private' };
   if (hasAuthorization(request) && !sharesAuthenticated(cc)) return { kind: 'pass', reason: 'authorization' };
-  if (varyUnsupported(stored.headers.vary)) return { kind: 'miss', reason: 'vary' };
+  if (s.varyUnsupported) return { kind: 'miss', reason: 'vary' };
   if (cc.noCache) return revalidateOrMiss(stored);
 
-  const ageS = currentAgeS(stored, nowMs);
-  const { lifetimeS } = freshnessLifetime(stored, policy);
+  const ageS = ageAt(stored, s.initialAgeS, nowMs);
   if (ageS < lifetimeS) {
     if (req === undefined || cc.immutable) return { kind: 'hit', ageS };
     if (req.noCache) return revalidateOrMiss(stored);
@@ -298,12 +339,15 @@ export function decideOnUpstreamError(
   stored: StoredResponse | undefined,
   nowMs: number,
   policy: Readonly<FreshnessPolicy> = DEFAULT_FRESHNESS_POLICY,
+  /** summariseStored(stored, policy), when the caller keeps it. */
+  summary?: StoredSummary,
 ): UpstreamErrorDecision {
   if (stored === undefined) return { kind: 'fail' };
-  const cc = parseCacheControl(stored.headers['cache-control']);
+  const s = summary ?? summariseStored(stored, policy);
+  const { cc } = s;
   if (cc.noStore || cc.private || forbidsStale(cc)) return { kind: 'fail' };
-  const ageS = currentAgeS(stored, nowMs);
-  const stalenessS = Math.max(0, ageS - freshnessLifetime(stored, policy).lifetimeS);
+  const ageS = ageAt(stored, s.initialAgeS, nowMs);
+  const stalenessS = Math.max(0, ageS - s.lifetimeS);
   const graceS = cc.staleIfErrorS ?? (cc.sMaxAgeS !== undefined ? 0 : policy.staleIfErrorDefaultS);
   return stalenessS <= graceS ? { kind: 'serve-stale', ageS } : { kind: 'fail' };
 }

@@ -27,8 +27,9 @@ export function headerValue(headers: HeaderBag, name: string): string | undefine
   const lower = name.toLowerCase();
   let value = headers[lower];
   if (value === undefined) {
-    for (const key of Object.keys(headers)) {
-      if (key.toLowerCase() === lower) {
+    // Names are lower-case in node:http and undici bags; other bags may spell them any way.
+    for (const key in headers) {
+      if (key !== lower && key.toLowerCase() === lower) {
         value = headers[key];
         break;
       }

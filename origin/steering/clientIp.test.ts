@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveClientIp, type ClientIpInput } from './clientIp.js';
-import { formatIp, parsePrefix, type IpPrefix } from './ip.js';
+import { formatIp, parsePrefix, type IpPrefix } from '../../common/ip.js';
 
 const proxies: IpPrefix[] = ['10.0.0.0/8', 'fd00::/8'].map((t) => {
   const p = parsePrefix(t);

@@ -4,7 +4,7 @@
  * as each proxy appends the address it saw), or an explicit `client_ip` when the configuration
  * allows it. X-Forwarded-For from anyone else is ignored: a client could write anything there.
  */
-import { parseIp, prefixContains, unmapIpv4, type IpAddress, type IpPrefix } from './ip.js';
+import { parseIp, prefixContains, unmapIpv4, type IpAddress, type IpPrefix } from '../../common/ip.js';
 
 export type ClientIpSource = 'connection' | 'forwarded' | 'override';
 

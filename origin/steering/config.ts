@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MIN_TOKEN_KEY_BYTES } from '../../edge/index.js';
-import { parsePrefix } from './ip.js';
-import { CLUSTER_PATTERN, EDGE_ID_PATTERN } from './protocol.js';
+import { parsePrefix } from '../../common/ip.js';
+import { CLUSTER_PATTERN, EDGE_ID_PATTERN } from '../../common/steeringProtocol.js';
 
 const MIB = 1024 * 1024;
 

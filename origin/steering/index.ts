@@ -1,7 +1,8 @@
 /**
  * The steering control plane: edge registry and heartbeats, the longest-prefix-match route table,
- * best-path edge selection, the content steering server and steered manifests. The edge's control
- * client (edge/control) imports the wire protocol and prefix parsing from here.
+ * best-path edge selection, the content steering server and steered manifests. The wire protocol
+ * and the IP helpers it shares with the edge live in common/ (steeringProtocol.ts, ip.ts) and are
+ * re-exported here for the origin's users.
  */
 export { steeringConfigSchema, type SteeringConfig } from './config.js';
 export { SteeringErrorCode, steeringError } from './errors.js';
@@ -18,7 +19,7 @@ export {
   type IpFamily,
   type IpPrefix,
   type PrefixParse,
-} from './ip.js';
+} from '../../common/ip.js';
 export { PrefixTrie } from './trie.js';
 export {
   RouteTable,
@@ -77,7 +78,7 @@ export {
   type RouteDeltaMessage,
   type SteeredEdge,
   type SteerResponse,
-} from './protocol.js';
+} from '../../common/steeringProtocol.js';
 export { createSteeringMetrics, type HeartbeatResult, type SteeringMetrics } from './metrics.js';
 export {
   SteeringService,

@@ -1,7 +1,8 @@
 /**
  * The title's top manifests rewritten for one player session (pure): one HLS pathway / DASH service
- * location per ranked edge, each at the edge's copy of the pinned version, URL tokens on every URI,
- * and the content steering server that reorders them during playback.
+ * location per ranked edge, each at the edge's copy of the pinned version (a base URL carrying the
+ * URL token in its path, so every relative URI below it carries the token too), and the content
+ * steering server that reorders them during playback.
  */
 import { parseMpd, rewriteMpd, writeMpd } from '../../manifests/dash/index.js';
 import { parseHlsMaster, rewriteHlsMaster, writeHlsPlaylist } from '../../manifests/hls/index.js';
@@ -9,7 +10,7 @@ import { parseHlsMaster, rewriteHlsMaster, writeHlsPlaylist } from '../../manife
 export interface PlayPathway {
   /** Edge id: the PATHWAY-ID and serviceLocation. */
   id: string;
-  /** Absolute URL of the directory holding the manifest on that edge, ending in `/`. */
+  /** Absolute URL of the directory holding the manifest on that edge, ending in `/` (token in the path). */
   baseUrl: string;
 }
 
@@ -17,14 +18,11 @@ export interface PlayManifestOptions {
   pathways: readonly PlayPathway[];
   /** Absolute URL of the steering server for this session. */
   serverUri: string;
-  /** Query parameters for every URI (the URL token). */
-  query?: Readonly<Record<string, string>>;
 }
 
 /** An HLS master playlist with EXT-X-CONTENT-STEERING and one copy of each variant per pathway. */
 export function steeredHlsMaster(text: string, options: PlayManifestOptions): string {
   const master = rewriteHlsMaster(parseHlsMaster(text), {
-    ...(options.query !== undefined ? { query: options.query } : {}),
     steering: { serverUri: options.serverUri, pathways: options.pathways },
   });
   return writeHlsPlaylist(master);
@@ -33,7 +31,6 @@ export function steeredHlsMaster(text: string, options: PlayManifestOptions): st
 /** A DASH MPD with ContentSteering and one MPD-level BaseURL per service location. */
 export function steeredMpd(text: string, options: PlayManifestOptions): string {
   const mpd = rewriteMpd(parseMpd(text), {
-    ...(options.query !== undefined ? { query: { ...options.query } } : {}),
     steering: {
       serverUri: options.serverUri,
       queryBeforeStart: false,

@@ -16,7 +16,7 @@ import { ERROR_SCHEMA, errorResponses } from '../plugins/schemas.js';
 import type { ContentStore } from '../store/types.js';
 import { resolveClientIp, type ClientIpSource } from './clientIp.js';
 import { SteeringErrorCode, steeringError } from './errors.js';
-import { formatIp, type IpAddress } from './ip.js';
+import { formatIp, type IpAddress } from '../../common/ip.js';
 import { parseSteeringReport, steeringPriority, type SteeringQuery } from './pathways.js';
 import { steeredHlsMaster, steeredMpd } from './playManifests.js';
 import {
@@ -29,9 +29,10 @@ import {
   type HeartbeatResponse,
   type RegisterRequest,
   type RegisterResponse,
+  tokenPath,
   type SteerResponse,
   type SteeredEdge,
-} from './protocol.js';
+} from '../../common/steeringProtocol.js';
 import type { SteeringService } from './service.js';
 
 export interface SteeringPluginOptions {
@@ -196,8 +197,14 @@ export function steeringPlugin(app: FastifyInstance, opts: SteeringPluginOptions
     return selection;
   };
 
-  const versionBase = (edgeId: string, file: TitleFile): string =>
-    `${steering.edges.get(edgeId)!.publicUrl}/content/${file.id}/v/${file.version}/`;
+  /**
+   * The title version's directory on an edge, with the URL token in the path when there is one
+   * (TOKEN_PATH_PREFIX): relative URIs in the manifests then carry it to every object.
+   */
+  const versionBase = (edgeId: string, file: TitleFile, token: string | undefined): string => {
+    const dir = `/content/${file.id}/v/${file.version}/`;
+    return `${steering.edges.get(edgeId)!.publicUrl}${token === undefined ? dir : tokenPath(token, dir)}`;
+  };
 
   /** Query string of the steering server for a session (its address override kept). */
   const steeringQuery = (session: string, query: ClientQuery, pathways?: readonly string[]): string => {
@@ -327,7 +334,7 @@ export function steeringPlugin(app: FastifyInstance, opts: SteeringPluginOptions
       schema: {
         summary: 'Ranked edges for this client and title, with the reason for each rank',
         description:
-          "The client address is the connection's, or from X-Forwarded-For when the peer is a trusted proxy, or `client_ip` when allowed. Each edge comes with the title's URLs on it (pinned to the current version) carrying a signed URL token.",
+          "The client address is the connection's, or from X-Forwarded-For when the peer is a trusted proxy, or `client_ip` when allowed. Each edge comes with the title's URLs on it (pinned to the current version) carrying a signed URL token in the path (`/t/<token>/content/...`), so the relative URIs of the manifests carry it too.",
         tags: ['steering'],
         querystring: {
           type: 'object',
@@ -356,17 +363,16 @@ export function steeringPlugin(app: FastifyInstance, opts: SteeringPluginOptions
       const sessionId = session ?? randomUUID();
       const selection = decide(client.ip, sessionId, titleId, count);
       const signed = steering.token(titleId);
-      const tokenQuery = signed === undefined ? '' : `?token=${signed.token}`;
       const base = originBase(steering, request);
       const edges = selection.ranked.map((r, i): SteeredEdge => {
-        const baseUrl = versionBase(r.edgeId, file);
+        const baseUrl = versionBase(r.edgeId, file, signed?.token);
         return {
           rank: i + 1,
           id: r.edgeId,
           cluster: steering.edges.get(r.edgeId)!.cluster,
           baseUrl,
-          dashUrl: `${baseUrl}${file.manifests.dash}${tokenQuery}`,
-          hlsUrl: `${baseUrl}${file.manifests.hls}${tokenQuery}`,
+          dashUrl: `${baseUrl}${file.manifests.dash}`,
+          hlsUrl: `${baseUrl}${file.manifests.hls}`,
           ...(signed !== undefined ? { token: signed.token } : {}),
           tier: r.tier,
           ...(r.prefix !== undefined ? { prefix: r.prefix } : {}),
@@ -498,11 +504,10 @@ export function steeringPlugin(app: FastifyInstance, opts: SteeringPluginOptions
       const manifestPath = kind === 'hls' ? file.manifests.hls : file.manifests.dash;
       const dir = manifestPath.includes('/') ? manifestPath.slice(0, manifestPath.lastIndexOf('/') + 1) : '';
       const text = (await store.readSmall(titleId, file.version, manifestPath)).toString('utf8');
-      const signed = steering.token(titleId);
+      const token = steering.token(titleId)?.token;
       const options = {
-        pathways: ids.map((id) => ({ id, baseUrl: `${versionBase(id, file)}${dir}` })),
+        pathways: ids.map((id) => ({ id, baseUrl: `${versionBase(id, file, token)}${dir}` })),
         serverUri: `${originBase(steering, request)}/v1/steering/${titleId}?${steeringQuery(session, query, ids)}`,
-        ...(signed !== undefined ? { query: { token: signed.token } } : {}),
       };
       reply.header('cache-control', NO_STORE);
       return kind === 'hls'

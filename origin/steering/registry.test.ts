@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseIp } from './ip.js';
-import type { HeartbeatRequest } from './protocol.js';
+import { parseIp } from '../../common/ip.js';
+import type { HeartbeatRequest } from '../../common/steeringProtocol.js';
 import { EdgeRegistry, type RegistryPolicy } from './registry.js';
 
 const POLICY: RegistryPolicy = {

@@ -4,8 +4,8 @@
  * (no I/O, no timers, no randomness: the caller supplies `nowMs` and new epochs). Outcomes are
  * tagged unions the HTTP shell maps to answers.
  */
-import { parseIp, parsePrefix, type IpPrefix } from './ip.js';
-import type { EdgeHealth, HeartbeatRequest, RegisterRequest } from './protocol.js';
+import { parseIp, parsePrefix, type IpPrefix } from '../../common/ip.js';
+import type { EdgeHealth, HeartbeatRequest, RegisterRequest } from '../../common/steeringProtocol.js';
 import { RouteTable, type FamilyCounts, type RouteAttributes } from './routeTable.js';
 
 export interface RegistryPolicy {

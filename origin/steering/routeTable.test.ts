@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIp, parsePrefix, type IpPrefix } from './ip.js';
+import { parseIp, parsePrefix, type IpPrefix } from '../../common/ip.js';
 import { RouteTable, type RouteAttributes } from './routeTable.js';
 
 function prefix(text: string): IpPrefix {

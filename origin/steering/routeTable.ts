@@ -2,7 +2,7 @@
  * All edges' announced client prefixes, one longest-prefix-match trie per address family (pure).
  * A prefix holds one route per edge that announced it; updates are per (prefix, edge).
  */
-import { formatPrefix, maskWords, type IpAddress, type IpFamily, type IpPrefix } from './ip.js';
+import { formatPrefix, maskWords, type IpAddress, type IpFamily, type IpPrefix } from '../../common/ip.js';
 import { PrefixTrie } from './trie.js';
 
 /** BGP path attributes of a route, as the edge learned it (RFC 4271 §5.1). */

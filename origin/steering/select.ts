@@ -8,7 +8,7 @@
  * equal edges share clients in proportion to their capacity while one session keeps its edges.
  */
 import { hrwRank } from '../../edge/index.js';
-import type { EdgeHealth } from './protocol.js';
+import type { EdgeHealth } from '../../common/steeringProtocol.js';
 import type { PrefixMatch, RouteAttributes } from './routeTable.js';
 
 /** An edge in rotation, as selection sees it. */

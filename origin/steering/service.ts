@@ -9,10 +9,10 @@ import type { Registry } from 'prom-client';
 import { signToken, titleKeyPrefix } from '../../edge/index.js';
 import { bearerChecker, type AuthDecision } from '../http/auth.js';
 import type { SteeringConfig } from './config.js';
-import { parsePrefix, type IpAddress, type IpPrefix } from './ip.js';
+import { parsePrefix, type IpAddress, type IpPrefix } from '../../common/ip.js';
 import { createSteeringMetrics, type SteeringMetrics } from './metrics.js';
 import type { SessionMemory } from './pathways.js';
-import type { HeartbeatRequest, RegisterRequest } from './protocol.js';
+import type { HeartbeatRequest, RegisterRequest } from '../../common/steeringProtocol.js';
 import {
   EdgeRegistry,
   type EdgeRecord,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../test/helpers/random.js';
-import { maskWords } from './ip.js';
+import { maskWords } from '../../common/ip.js';
 import { PrefixTrie } from './trie.js';
 
 interface Entry {

@@ -8,10 +8,12 @@
  *   - nginx `proxy_cache` from Debian (2 workers, proxy_cache_lock, keepalive upstream), with
  *     `sendfile off` and `on`, the better of the two taken;
  *   - a bare `node:http` server answering the same bytes from a Map (the platform's ceiling), one
- *     process, and 2 cluster workers as a second reference line.
+ *     process, and 2 cluster workers as a second reference line;
+ *   - our edge with `--workers 2` (node:cluster, memory tier), against the bare server's 2 workers.
  * Objects: a ~2 KB HLS media playlist, a 1 MiB and a 4 MiB segment. Load: `wrk -t1 -c64 -d10s`,
  * contestants alternating (A B C … A B C …) for 3 rounds, medians reported, with wrk's CPU and each
- * server's CPU (wrk shares the 2 cores). Then:
+ * server's CPU (wrk shares the 2 cores), also as server CPU µs per request: on a shared, loaded
+ * machine requests per second follow whoever else runs, CPU per request much less so. Then:
  *   - herd: N concurrent client misses for one uncached key on a fresh edge (and on nginx), origin
  *     requests counted at the origin, per 1000 client misses;
  *   - memory: the RSS of a fresh edge after filling its configured memory tier with 1 MiB objects,
@@ -19,13 +21,18 @@
  *   - profile: an edge under `--cpu-prof` for the memory and disk hit paths, top self-time functions.
  *
  * Options (see test/bench/lib/options.ts): --duration S, --rounds N, --connections N, --quick,
- * --out FILE; and --herd N (500), --rss-mib N (256; 64 with --quick), --parts load,herd,rss,profile.
+ * --out FILE; and --herd N (500), --rss-mib N (256; 64 with --quick), --parts load,herd,rss,profile,
+ * --contestants KIND,... (load part only: edge-memory, edge-disk, edge-cluster, nginx, bare,
+ * bare-cluster; default all), --objects manifest,seg1m,seg4m (default all), --profiles
+ * TIER:OBJECT,... (profile part: memory:manifest,memory:seg1m,disk:seg1m by default),
+ * --baseline-entry PATH (another build's dist/bin/cdn.js: its edge runs as contestants
+ * `baseline-edge-memory` and `baseline-edge-disk` in the same alternating rounds, for before/after).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'undici';
+import { Pool, request } from 'undici';
 import { startBareServer, startEdgeProcess, type ChildHttpServer } from './lib/children.js';
 import { summariseProfileDir } from './lib/cpuProfile.js';
 import { NGINX_PATH, startNginx, type Nginx } from './lib/nginx.js';
@@ -50,6 +57,10 @@ const { options, extra } = loadBenchOptions(process.argv.slice(2), {
   herd: { type: 'string' },
   'rss-mib': { type: 'string' },
   parts: { type: 'string' },
+  contestants: { type: 'string' },
+  objects: { type: 'string' },
+  profiles: { type: 'string' },
+  'baseline-entry': { type: 'string' },
 });
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const HERD_SIZE = Math.round(positive('--herd', str(extra.herd), 500));
@@ -59,6 +70,48 @@ const PARTS = new Set(str(extra.parts)?.split(',') ?? ALL_PARTS);
 for (const part of PARTS) {
   if (!ALL_PARTS.includes(part)) throw new Error(`--parts: unknown part "${part}" (${ALL_PARTS.join(', ')})`);
 }
+/** Workers of the clustered edge contestant (and of the bare server's second line). */
+const CLUSTER_WORKERS = 2;
+const ALL_KINDS = [
+  'edge-memory',
+  'edge-disk',
+  'edge-cluster',
+  'nginx',
+  'bare',
+  'bare-cluster',
+  'baseline-edge-memory',
+  'baseline-edge-disk',
+] as const;
+const BASELINE_ENTRY = str(extra['baseline-entry']);
+/** The contestants of the load part (a subset while iterating on one path). */
+const KINDS = new Set<string>(
+  str(extra.contestants)?.split(',') ??
+    ALL_KINDS.filter((k) => BASELINE_ENTRY !== undefined || !k.startsWith('baseline-')),
+);
+if ([...KINDS].some((k) => k.startsWith('baseline-')) && BASELINE_ENTRY === undefined) {
+  throw new Error('--contestants: baseline-* contestants need --baseline-entry');
+}
+for (const kind of KINDS) {
+  if (!(ALL_KINDS as readonly string[]).includes(kind))
+    throw new Error(`--contestants: unknown kind "${kind}" (${ALL_KINDS.join(', ')})`);
+}
+const ALL_OBJECTS = ['manifest', 'seg1m', 'seg4m'] as const;
+const knownObject = (id: string): id is (typeof ALL_OBJECTS)[number] =>
+  (ALL_OBJECTS as readonly string[]).includes(id);
+const OBJECT_IDS = new Set<string>(str(extra.objects)?.split(',') ?? ALL_OBJECTS);
+for (const id of OBJECT_IDS) {
+  if (!knownObject(id)) throw new Error(`--objects: unknown object "${id}" (${ALL_OBJECTS.join(', ')})`);
+}
+/** The hit paths profiled (tier and object). */
+const PROFILES = (str(extra.profiles) ?? 'memory:manifest,memory:seg1m,disk:seg1m').split(',').map((spec) => {
+  const [tier, object] = spec.split(':');
+  if ((tier !== 'memory' && tier !== 'disk') || object === undefined || !knownObject(object)) {
+    throw new Error(
+      `--profiles: "${spec}" is not TIER:OBJECT (tier memory or disk; ${ALL_OBJECTS.join(', ')})`,
+    );
+  }
+  return { tier, object } as const;
+});
 /** Distinct 1 MiB objects for the RSS fill: 1.25x the tier, so that it evicts too. */
 const RSS_FILL_OBJECTS = Math.ceil(RSS_MIB * 1.25);
 
@@ -72,7 +125,7 @@ interface BenchObject {
   sha256: string;
 }
 
-type ContestantKind = 'edge-memory' | 'edge-disk' | 'nginx' | 'bare' | 'bare-cluster';
+type ContestantKind = (typeof ALL_KINDS)[number];
 
 interface Contestant {
   name: string;
@@ -82,6 +135,8 @@ interface Contestant {
   pid: number;
   /** Header that tells a cache hit, and the value that must contain. */
   hitHeader?: { name: string; contains: string };
+  /** Processes sharing the port: each must be warmed (connections are spread over them). */
+  workers?: number;
 }
 
 /** RFC 9211 Cache-Status of our edge, and nginx's $upstream_cache_status, on a hit. */
@@ -91,27 +146,34 @@ const NGINX_HIT = { name: 'x-cache-status', contains: 'HIT' };
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Requests `path` until the answer is a verified cache hit with the origin's bytes. */
+/**
+ * Requests `path` until the answer is a verified cache hit with the origin's bytes. Each request
+ * on a new connection, and with several workers sharing the port as many hits in a row as it takes
+ * for the kernel's spreading of connections to have reached each worker twice.
+ */
 async function warm(
-  c: Pick<Contestant, 'name' | 'url' | 'hitHeader'>,
+  c: Pick<Contestant, 'name' | 'url' | 'hitHeader' | 'workers'>,
   object: BenchObject,
 ): Promise<Record<string, string>> {
   const deadline = Date.now() + WARM_TIMEOUT_MS;
+  const hitsNeeded = (c.workers ?? 1) > 1 ? 4 * c.workers! : 1;
+  let hits = 0;
   for (;;) {
-    const res = await fetch(`${c.url}${object.path}`);
-    const body = Buffer.from(await res.arrayBuffer());
-    if (res.status !== 200) throw new Error(`${c.name} answered ${res.status} for ${object.path}`);
+    const res = await request(`${c.url}${object.path}`, { reset: true });
+    const body = Buffer.from(await res.body.arrayBuffer());
+    if (res.statusCode !== 200) throw new Error(`${c.name} answered ${res.statusCode} for ${object.path}`);
     if (sha256(body) !== object.sha256) throw new Error(`${c.name} served wrong bytes for ${object.path}`);
     const hit = c.hitHeader;
-    if (hit === undefined || (res.headers.get(hit.name) ?? '').includes(hit.contains)) {
-      return Object.fromEntries(res.headers);
+    const raw = hit === undefined ? undefined : res.headers[hit.name];
+    const value = Array.isArray(raw) ? raw.join(', ') : (raw ?? '');
+    hits = hit === undefined || value.includes(hit.contains) ? hits + 1 : 0;
+    if (hits >= hitsNeeded) {
+      return Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, String(v)]));
     }
     if (Date.now() > deadline) {
-      throw new Error(
-        `${c.name} still not a hit for ${object.path}: ${hit.name}: ${res.headers.get(hit.name)}`,
-      );
+      throw new Error(`${c.name} still not a hit for ${object.path}: ${hit?.name}: ${value}`);
     }
-    await sleep(20);
+    if (hits === 0) await sleep(20);
   }
 }
 
@@ -174,16 +236,20 @@ interface ContestantSummary {
   p99Ms: number;
   wrkCpuPct: number;
   serverCpuPct: number;
+  /** Server CPU (user + system, all its processes) per request, in µs. */
+  serverCpuUsPerRequest: number;
   errors: number;
   runs: WrkResult[];
 }
 
+type Tier = 'memory' | 'disk' | 'memory x2' | 'memory, baseline' | 'disk, baseline';
+
 interface ScenarioRow {
   scenario: string;
   object: BenchObject['id'];
-  tier: 'memory' | 'disk';
+  tier: Tier;
   edge: ContestantSummary;
-  nginx: ContestantSummary;
+  nginx: ContestantSummary | undefined;
   bare: ContestantSummary | undefined;
   bareCluster: ContestantSummary | undefined;
   edgeOverNginx: number;
@@ -202,13 +268,16 @@ function summarise(c: Contestant, runs: WrkResult[]): ContestantSummary {
     p99Ms: median(runs.map((r) => r.latencyMs.p99)),
     wrkCpuPct: median(runs.map((r) => r.wrkCpuPct)),
     serverCpuPct: median(runs.map((r) => r.serverCpuPct)),
+    serverCpuUsPerRequest: median(runs.map((r) => (r.serverCpuPct * 1e4) / r.requestsPerS)),
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
     runs,
   };
 }
 
 /** The goals of the issue for a scenario: [name, threshold, which ratio]. */
-function goalsFor(object: BenchObject['id'], tier: 'memory' | 'disk'): [string, number, 'nginx' | 'bare'][] {
+function goalsFor(object: BenchObject['id'], tier: Tier): [string, number, 'nginx' | 'bare'][] {
+  // The issue's goals are for one process; with workers the ratios are reported against bare x2.
+  if (tier === 'memory x2' || tier.endsWith('baseline')) return [];
   if (tier === 'disk') return [['edge/nginx', 0.8, 'nginx']];
   if (object === 'seg1m')
     return [
@@ -246,14 +315,27 @@ async function loadTest(
     summaries[object.id] = s;
     const nginx = s
       .filter((x) => x.kind === 'nginx')
-      .reduce((a, b) => (b.requestsPerS > a.requestsPerS ? b : a));
+      .reduce<ContestantSummary | undefined>(
+        (a, b) => (a === undefined || b.requestsPerS > a.requestsPerS ? b : a),
+        undefined,
+      );
     const bare = s.find((x) => x.kind === 'bare');
     const bareCluster = s.find((x) => x.kind === 'bare-cluster');
-    for (const tier of ['memory', 'disk'] as const) {
-      const edge = s.find((x) => x.kind === (tier === 'memory' ? 'edge-memory' : 'edge-disk'));
+    const edgeKinds: [Tier, ContestantKind][] = [
+      ['memory', 'edge-memory'],
+      ['memory, baseline', 'baseline-edge-memory'],
+      ['disk', 'edge-disk'],
+      ['disk, baseline', 'baseline-edge-disk'],
+      ['memory x2', 'edge-cluster'],
+    ];
+    for (const [tier, kind] of edgeKinds) {
+      const edge = s.find((x) => x.kind === kind);
       if (edge === undefined) continue;
-      const edgeOverNginx = ratio(edge.requestsPerS, nginx.requestsPerS);
-      const edgeOverBare = ratio(edge.requestsPerS, bare?.requestsPerS);
+      const edgeOverNginx = ratio(edge.requestsPerS, nginx?.requestsPerS);
+      const edgeOverBare = ratio(
+        edge.requestsPerS,
+        (tier === 'memory x2' ? bareCluster : bare)?.requestsPerS,
+      );
       rows.push({
         scenario: `${object.label}, ${tier}`,
         object: object.id,
@@ -281,7 +363,8 @@ function printLoadTables(
 ): void {
   console.log(
     `\nCache hits: wrk -t1 -c${options.connections} -d${options.durationS}s, median of ${options.rounds} alternating rounds; ` +
-      `nginx = the better of sendfile off/on; bare = node:http from a Map (1 process; x2 = 2 cluster workers)`,
+      `nginx = the better of sendfile off/on; bare = node:http from a Map (1 process; x2 = ${CLUSTER_WORKERS} cluster workers); ` +
+      `"memory x2" = the edge with --workers ${CLUSTER_WORKERS}, its edge/bare against bare x2; CPU µs/req = server CPU per request`,
   );
   const header = [
     'scenario',
@@ -296,6 +379,9 @@ function printLoadTables(
     'nginx p99 ms',
     'bare p99 ms',
     'edge Gbit/s',
+    'CPU µs/req edge',
+    'nginx',
+    'bare',
   ];
   console.log(
     table([
@@ -303,22 +389,38 @@ function printLoadTables(
       ...rows.map((r) => [
         r.scenario,
         fmt(r.edge.requestsPerS),
-        `${fmt(r.nginx.requestsPerS)} (${r.nginx.name.endsWith('on') ? 'sf on' : 'sf off'})`,
+        r.nginx === undefined
+          ? '-'
+          : `${fmt(r.nginx.requestsPerS)} (${r.nginx.name.endsWith('on') ? 'sf on' : 'sf off'})`,
         fmt(r.bare?.requestsPerS),
         fmt(r.bareCluster?.requestsPerS),
         fmt(r.edgeOverNginx, 2),
         fmt(r.edgeOverBare, 2),
         r.goals.map((g) => `${g.name}>=${g.goal} ${g.met ? 'met' : 'MISSED'}`).join(', ') || '-',
         fmt(r.edge.p99Ms, 2),
-        fmt(r.nginx.p99Ms, 2),
+        fmt(r.nginx?.p99Ms, 2),
         fmt(r.bare?.p99Ms, 2),
         fmt(r.edge.bodyGbitPerS, 2),
+        fmt(r.edge.serverCpuUsPerRequest, 1),
+        fmt(r.nginx?.serverCpuUsPerRequest, 1),
+        fmt((r.tier === 'memory x2' ? r.bareCluster : r.bare)?.serverCpuUsPerRequest, 1),
       ]),
     ]),
   );
   console.log('\nCPU during the runs (% of one core; 2 cores = 200%), medians; wrk shares the cores');
   const rowsCpu: string[][] = [
-    ['object', 'contestant', 'req/s', 'Gbit/s', 'p50 ms', 'p99 ms', 'server CPU', 'wrk CPU', 'errors'],
+    [
+      'object',
+      'contestant',
+      'req/s',
+      'Gbit/s',
+      'p50 ms',
+      'p99 ms',
+      'server CPU',
+      'CPU µs/req',
+      'wrk CPU',
+      'errors',
+    ],
   ];
   for (const object of objects) {
     for (const s of summaries[object.id] ?? []) {
@@ -330,6 +432,7 @@ function printLoadTables(
         fmt(s.p50Ms, 2),
         fmt(s.p99Ms, 2),
         `${fmt(s.serverCpuPct)}%`,
+        fmt(s.serverCpuUsPerRequest, 1),
         `${fmt(s.wrkCpuPct)}%`,
         String(s.errors),
       ]);
@@ -477,7 +580,16 @@ async function herdTest(
 
 // ---- resident memory -------------------------------------------------------------------------
 
+/**
+ * glibc's threshold above which malloc maps memory of its own for an allocation (and unmaps it on
+ * free), in bytes: 128 KiB, its default, but fixed — by default glibc raises it to the size of the
+ * last large block freed, after which 1 MiB bodies come from the heap, and memory freed there is
+ * rarely returned to the system. The RSS part runs the edge with and without it.
+ */
+const MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: String(128 * 1024) };
+
 interface RssResult {
+  variant: string;
   configuredBytes: number;
   baselineRssBytes: number;
   rssAfterFillBytes: number;
@@ -494,6 +606,23 @@ async function rssTest(
   root: string,
   origin: BenchOrigin,
   seg1mPath: (n: number) => string,
+): Promise<RssResult[]> {
+  const results: RssResult[] = [];
+  for (const [variant, env] of [
+    ['default environment', undefined],
+    [`MALLOC_MMAP_THRESHOLD_=${MALLOC_ENV.MALLOC_MMAP_THRESHOLD_}`, MALLOC_ENV],
+  ] as const) {
+    results.push(await rssRun(root, origin, seg1mPath, variant, env));
+  }
+  return results;
+}
+
+async function rssRun(
+  root: string,
+  origin: BenchOrigin,
+  seg1mPath: (n: number) => string,
+  variant: string,
+  env: Readonly<Record<string, string>> | undefined,
 ): Promise<RssResult> {
   const configuredBytes = RSS_MIB * MIB;
   const edge = await startEdgeProcess({
@@ -501,6 +630,7 @@ async function rssTest(
     dir: root,
     originUrl: origin.url,
     memoryMaxBytes: configuredBytes,
+    ...(env !== undefined ? { env } : {}),
   });
   try {
     await fetch(`${edge.url}/healthz`).then((r) => r.arrayBuffer());
@@ -532,6 +662,7 @@ async function rssTest(
       const memoryTierObjects = await edgeGauge(edge.url, 'cdn_edge_cache_objects', 'tier="memory"');
       const peak = Math.max(rssAfterFillBytes, rssAfterHitsBytes);
       const result: RssResult = {
+        variant,
         configuredBytes,
         baselineRssBytes,
         rssAfterFillBytes,
@@ -544,7 +675,7 @@ async function rssTest(
         met: peak / configuredBytes <= 1.15,
       };
       console.log(
-        `\nResident memory: memory tier ${RSS_MIB} MiB filled with ${RSS_FILL_OBJECTS} distinct 1 MiB objects ` +
+        `\nResident memory (${variant}): memory tier ${RSS_MIB} MiB filled with ${RSS_FILL_OBJECTS} distinct 1 MiB objects ` +
           `(tier holds ${memoryTierObjects} objects, ${fmt(memoryTierBytes / MIB, 1)} MiB)\n` +
           `  RSS at start ${fmt(baselineRssBytes / MIB, 1)} MiB, after fill ${fmt(rssAfterFillBytes / MIB, 1)} MiB, ` +
           `after hits ${fmt(rssAfterHitsBytes / MIB, 1)} MiB\n` +
@@ -575,11 +706,7 @@ async function profileTest(
 ): Promise<ProfileResult[]> {
   const scriptPath = await writeWrkScript(root);
   const results: ProfileResult[] = [];
-  const cases = [
-    { tier: 'memory' as const, object: objects.find((o) => o.id === 'manifest')! },
-    { tier: 'memory' as const, object: objects.find((o) => o.id === 'seg1m')! },
-    { tier: 'disk' as const, object: objects.find((o) => o.id === 'seg1m')! },
-  ];
+  const cases = PROFILES.map(({ tier, object }) => ({ tier, object: objects.find((o) => o.id === object)! }));
   // Paths in the summary relative to the package root (dist/ or the sources).
   const packageRoot = join(import.meta.dirname, '..', '..', '..');
   for (const [i, c] of cases.entries()) {
@@ -687,65 +814,114 @@ async function main(): Promise<void> {
 
   let nginxForHerd: Nginx | undefined;
   if (PARTS.has('load')) {
-    const edgeMem = await startEdgeProcess({
-      name: 'edge-memory',
-      dir: root,
-      originUrl: origin.url,
-      memoryMaxBytes: 256 * MIB,
-    });
-    const edgeDisk = await startEdgeProcess({
-      name: 'edge-disk',
-      dir: root,
-      originUrl: origin.url,
-      memoryMaxBytes: DISK_ONLY_MEMORY_BYTES,
-      diskDir: join(root, 'edge-disk-cache'),
-    });
-    const nginxOff = await proxyCacheNginx(root, origin, false);
-    const nginxOn = await proxyCacheNginx(root, origin, true);
-    nginxForHerd = nginxOff;
     const paths = objects.map((o) => o.path);
-    const bare = await startBareServer({ name: 'bare-node-http', originUrl: origin.url, paths, workers: 1 });
-    const bare2 = await startBareServer({
-      name: 'bare-node-http-x2',
-      originUrl: origin.url,
-      paths,
-      workers: 2,
-    });
-    const asContestant = (
+    const contestants: Contestant[] = [];
+    const stops: (() => Promise<void>)[] = [];
+    const add = (
       s: ChildHttpServer | Nginx,
       kind: ContestantKind,
       hitHeader?: Contestant['hitHeader'],
-    ): Contestant => ({
-      name: s.name,
-      kind,
-      url: s.url,
-      pid: s.pid,
-      ...(hitHeader !== undefined ? { hitHeader } : {}),
-    });
-    const contestants: Contestant[] = [
-      asContestant(edgeMem, 'edge-memory', EDGE_HIT),
-      asContestant(edgeDisk, 'edge-disk', EDGE_HIT),
-      asContestant(nginxOff, 'nginx', NGINX_HIT),
-      asContestant(nginxOn, 'nginx', NGINX_HIT),
-      asContestant(bare, 'bare'),
-      asContestant(bare2, 'bare-cluster'),
-    ];
+      workers?: number,
+    ): void => {
+      contestants.push({
+        name: s.name,
+        kind,
+        url: s.url,
+        pid: s.pid,
+        ...(hitHeader !== undefined ? { hitHeader } : {}),
+        ...(workers !== undefined ? { workers } : {}),
+      });
+      stops.push(() => s.stop());
+    };
+    if (KINDS.has('edge-memory')) {
+      const edge = await startEdgeProcess({
+        name: 'edge-memory',
+        dir: root,
+        originUrl: origin.url,
+        memoryMaxBytes: 256 * MIB,
+      });
+      add(edge, 'edge-memory', EDGE_HIT);
+    }
+    let edgeDisk: ChildHttpServer | undefined;
+    if (KINDS.has('edge-disk')) {
+      edgeDisk = await startEdgeProcess({
+        name: 'edge-disk',
+        dir: root,
+        originUrl: origin.url,
+        memoryMaxBytes: DISK_ONLY_MEMORY_BYTES,
+        diskDir: join(root, 'edge-disk-cache'),
+      });
+      add(edgeDisk, 'edge-disk', EDGE_HIT);
+    }
+    for (const [kind, tier] of [
+      ['baseline-edge-memory', 'memory'],
+      ['baseline-edge-disk', 'disk'],
+    ] as const) {
+      if (!KINDS.has(kind) || BASELINE_ENTRY === undefined) continue;
+      const edge = await startEdgeProcess({
+        name: kind,
+        dir: root,
+        originUrl: origin.url,
+        memoryMaxBytes: tier === 'memory' ? 256 * MIB : DISK_ONLY_MEMORY_BYTES,
+        ...(tier === 'disk' ? { diskDir: join(root, `${kind}-cache`) } : {}),
+        entry: BASELINE_ENTRY,
+      });
+      add(edge, kind, EDGE_HIT);
+    }
+    if (KINDS.has('edge-cluster')) {
+      const edge = await startEdgeProcess({
+        name: `edge-memory-x${CLUSTER_WORKERS}`,
+        dir: root,
+        originUrl: origin.url,
+        // Each worker takes its share: the same per-process tier as the single edge.
+        memoryMaxBytes: 256 * MIB * CLUSTER_WORKERS,
+        workers: CLUSTER_WORKERS,
+      });
+      add(edge, 'edge-cluster', EDGE_HIT, CLUSTER_WORKERS);
+    }
+    if (KINDS.has('nginx')) {
+      const nginxOff = await proxyCacheNginx(root, origin, false);
+      const nginxOn = await proxyCacheNginx(root, origin, true);
+      nginxForHerd = nginxOff;
+      add(nginxOff, 'nginx', NGINX_HIT);
+      // nginx sendfile off serves the herd part afterwards: stopped after it, not here.
+      stops.pop();
+      add(nginxOn, 'nginx', NGINX_HIT);
+    }
+    if (KINDS.has('bare')) {
+      add(
+        await startBareServer({ name: 'bare-node-http', originUrl: origin.url, paths, workers: 1 }),
+        'bare',
+      );
+    }
+    if (KINDS.has('bare-cluster')) {
+      const bare2 = await startBareServer({
+        name: `bare-node-http-x${CLUSTER_WORKERS}`,
+        originUrl: origin.url,
+        paths,
+        workers: CLUSTER_WORKERS,
+      });
+      add(bare2, 'bare-cluster', undefined, CLUSTER_WORKERS);
+    }
+    const measured = objects.filter((o) => OBJECT_IDS.has(o.id));
     for (const c of contestants) {
-      for (const o of objects) {
+      for (const o of measured) {
         const headers = await warm(c, o);
         if (c.kind === 'edge-memory' && o.id === 'seg1m') {
           console.log(`edge hit headers for the 1 MiB segment: ${JSON.stringify(headers)}`);
         }
       }
     }
-    const diskEdgeMemoryObjects = await edgeGauge(edgeDisk.url, 'cdn_edge_cache_objects', 'tier="memory"');
-    if (diskEdgeMemoryObjects !== 0)
-      throw new Error(`the disk-only edge holds ${diskEdgeMemoryObjects} objects in memory`);
+    if (edgeDisk !== undefined) {
+      const diskEdgeMemoryObjects = await edgeGauge(edgeDisk.url, 'cdn_edge_cache_objects', 'tier="memory"');
+      if (diskEdgeMemoryObjects !== 0)
+        throw new Error(`the disk-only edge holds ${diskEdgeMemoryObjects} objects in memory`);
+    }
     console.log('all contestants warmed: every measured request is a verified cache hit\n');
-    const { rows, summaries } = await loadTest(root, objects, contestants);
-    printLoadTables(rows, summaries, objects);
+    const { rows, summaries } = await loadTest(root, measured, contestants);
+    printLoadTables(rows, summaries, measured);
     results.load = { rows, summaries };
-    await Promise.all([edgeMem.stop(), edgeDisk.stop(), nginxOn.stop(), bare.stop(), bare2.stop()]);
+    await Promise.all(stops.map((stop) => stop()));
   }
   if (PARTS.has('herd')) {
     nginxForHerd ??= await proxyCacheNginx(root, origin, false);

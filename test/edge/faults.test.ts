@@ -210,6 +210,30 @@ describe('edge: disk tier faults', () => {
     expect(await edge.registry.metrics()).toMatch(/cdn_edge_cache_corruptions_total\{tier="disk"\} 1/);
   });
 
+  it('a bit flipped in a disk file after its last hash is caught when promoted, never served', async () => {
+    dir = await makeTempDir();
+    // Room in memory for one 256 KiB object: every other request promotes from disk.
+    edge = await startTestEdge(origin.url, { memory: { maxBytes: 300 * 1024 } }, { diskDir: dir });
+    const other = '/content/t1/video/v0/00007.m4s';
+    const otherBody = randomBytes(256 * 1024);
+    origin.routes.set(other, objectHandler(otherBody, IMMUTABLE));
+    await get(SEG);
+    await get(other);
+    await until(async () => (await objectFiles(dir!)).length === 2);
+    // SEG from disk (hashed on this first read, promoted), then `other` from disk (SEG leaves memory).
+    expect((await get(SEG)).body.equals(BODY)).toBe(true);
+    expect((await get(other)).body.equals(otherBody)).toBe(true);
+    const handle = await fsp.open(edge.disk!.pathOf(SEG), 'r+');
+    await handle.write(Buffer.from([0xff ^ BODY[5000]!]), 0, 1, 5000);
+    await handle.close();
+    // Within the re-verify interval the disk tier does not hash it again; promotion does.
+    const again = await get(SEG);
+    expect(again.res.status).toBe(200);
+    expect(sha(again.body)).toBe(sha(BODY));
+    expect(origin.count(SEG)).toBe(2);
+    expect(await edge.registry.metrics()).toMatch(/cdn_edge_cache_corruptions_total\{tier="disk"\} 1/);
+  });
+
   it('a truncated file in the disk tier is dropped at open and refetched', async () => {
     dir = await makeTempDir();
     edge = await startTestEdge(origin.url, {}, { diskDir: dir });

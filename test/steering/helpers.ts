@@ -25,17 +25,24 @@ export interface RunningTestOrigin {
   close(): Promise<void>;
 }
 
-/** A real origin listening on 127.0.0.1 (the fake-package pipeline: no FFmpeg), with one title published. */
+/**
+ * A real origin listening on 127.0.0.1 (the fake-package pipeline: no FFmpeg) with title packages
+ * published: `packages` (directories), or else one fake package of `title` (default `movie`).
+ */
 export async function startTestOrigin(
   dirs: TestDirs,
   steering: NonNullable<OriginConfigInput['steering']>,
-  options: { port?: number; title?: string } = {},
+  options: { port?: number; title?: string; packages?: readonly string[] } = {},
 ): Promise<RunningTestOrigin> {
   const app = await buildTestApp(dirs, { steering }, { createPipeline: fakePipeline().pipeline });
-  const title = options.title ?? 'movie';
-  const pkg = join(dirs.root, `pkg-${title}`);
-  await writeFakePackage(pkg, { titleId: title });
-  await app.origin.store.publish(pkg);
+  let packages = options.packages;
+  if (packages === undefined) {
+    const title = options.title ?? 'movie';
+    const pkg = join(dirs.root, `pkg-${title}`);
+    await writeFakePackage(pkg, { titleId: title });
+    packages = [pkg];
+  }
+  for (const pkg of packages) await app.origin.store.publish(pkg);
   await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -6,6 +6,7 @@
  */
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tokenPath } from '../../common/steeringProtocol.js';
 import { StaticRouteFeed } from '../../edge/control/index.js';
 import { titleKeyPrefix, verifyToken } from '../../edge/index.js';
 import { parseMpd } from '../../manifests/dash/index.js';
@@ -109,9 +110,10 @@ describe('steering end to end', () => {
     expect(s.edges[0]!.reason).toMatch(/AS_PATH length 0 < 2/);
     const keyring = new Map([['live', TOKEN_KEY]]);
     for (const e of s.edges) {
-      expect(
-        e.dashUrl.startsWith(`http://${e.id}.test:8081/content/movie/v/${s.version}/manifest.mpd?token=`),
-      ).toBe(true);
+      // The token travels in the path, so relative URIs below the manifest carry it too.
+      expect(e.dashUrl).toBe(
+        `http://${e.id}.test:8081${tokenPath(e.token!, `/content/movie/v/${s.version}/`)}manifest.mpd`,
+      );
       const segment = `${titleKeyPrefix('movie')}v/${s.version}/video/v0/00001.m4s`;
       expect(verifyToken(e.token, segment, keyring, Date.now())).toMatchObject({ ok: true, keyId: 'live' });
       expect(verifyToken(e.token, segment, new Map([['live', Buffer.alloc(32, 1)]]), Date.now())).toEqual({

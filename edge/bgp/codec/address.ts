@@ -1,7 +1,9 @@
 /**
- * IPv4 and IPv6 addresses and prefixes in text and binary, without a dependency: the UPDATE decoder
- * formats every prefix it reads, so this path stays allocation-light. IPv6 text follows RFC 5952.
+ * IPv4 and IPv6 addresses and prefixes as bytes, the form the codec reads and writes: the UPDATE
+ * decoder formats every prefix it reads, so formatting works on the wire bytes in place. Text
+ * parsing and the RFC 5952 rules are common/ip.ts's.
  */
+import { formatIpv6Groups, ipBytes, parseIp, parsePrefix as parseIpPrefix } from '../../../common/ip.js';
 import { Afi } from './constants.js';
 
 /** A prefix in binary: the address bytes (4 or 16, host bits zero) and its length in bits. */
@@ -19,126 +21,32 @@ export function formatIpv4(bytes: Uint8Array, offset = 0): string {
   return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
 }
 
-/** RFC 5952 §4: lower case, no leading zeros, the longest run (first on ties) of two or more zero groups as `::`. */
+/** RFC 5952 text of the 16 address bytes at `offset` (see formatIpv6Groups). */
 export function formatIpv6(bytes: Uint8Array, offset = 0): string {
   const groups = new Array<number>(8);
   for (let i = 0; i < 8; i++)
     groups[i] = ((bytes[offset + 2 * i] ?? 0) << 8) | (bytes[offset + 2 * i + 1] ?? 0);
-  // RFC 5952 §5: IPv4-mapped addresses keep their dotted quad.
-  if (
-    groups[0] === 0 &&
-    groups[1] === 0 &&
-    groups[2] === 0 &&
-    groups[3] === 0 &&
-    groups[4] === 0 &&
-    groups[5] === 0xffff
-  ) {
-    return `::ffff:${formatIpv4(bytes, offset + 12)}`;
-  }
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      out += i === 0 ? '::' : ':';
-      i += bestLength - 1;
-      continue;
-    }
-    out += groups[i]!.toString(16);
-    if (i < 7) out += ':';
-  }
-  return out;
+  return formatIpv6Groups(groups);
 }
 
 export function formatAddress(afi: Afi, bytes: Uint8Array, offset = 0): string {
   return afi === Afi.Ipv4 ? formatIpv4(bytes, offset) : formatIpv6(bytes, offset);
 }
 
-const IPV4_PART = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+/** Parses an address of either family (strictly, see common/ip.ts); undefined when it is neither. */
+export function parseAddress(text: string): { afi: Afi; bytes: Uint8Array } | undefined {
+  const ip = parseIp(text);
+  return ip && { afi: ip.family === 4 ? Afi.Ipv4 : Afi.Ipv6, bytes: ipBytes(ip) };
+}
 
 export function parseIpv4(text: string): Uint8Array | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const part = parts[i] ?? '';
-    if (!IPV4_PART.test(part)) return undefined;
-    out[i] = Number(part);
-  }
-  return out;
+  const parsed = text.includes(':') ? undefined : parseAddress(text);
+  return parsed?.bytes;
 }
-
-const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 
 export function parseIpv6(text: string): Uint8Array | undefined {
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const parseGroups = (part: string): number[] | undefined => {
-    if (part === '') return [];
-    const out: number[] = [];
-    const pieces = part.split(':');
-    for (let i = 0; i < pieces.length; i++) {
-      const piece = pieces[i] ?? '';
-      if (i === pieces.length - 1 && piece.includes('.')) {
-        const v4 = parseIpv4(piece);
-        if (!v4) return undefined;
-        out.push(((v4[0] ?? 0) << 8) | (v4[1] ?? 0), ((v4[2] ?? 0) << 8) | (v4[3] ?? 0));
-      } else {
-        if (!HEX_GROUP.test(piece)) return undefined;
-        out.push(parseInt(piece, 16));
-      }
-    }
-    return out;
-  };
-  const head = parseGroups(halves[0] ?? '');
-  const tail = halves.length === 2 ? parseGroups(halves[1] ?? '') : [];
-  if (!head || !tail) return undefined;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
-  const groups = [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail];
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    out[2 * i] = g >>> 8;
-    out[2 * i + 1] = g & 0xff;
-  });
-  return out;
-}
-
-/** Parses an address of either family; undefined when it is neither. */
-export function parseAddress(text: string): { afi: Afi; bytes: Uint8Array } | undefined {
-  if (text.includes(':')) {
-    const bytes = parseIpv6(text);
-    return bytes && { afi: Afi.Ipv6, bytes };
-  }
-  const bytes = parseIpv4(text);
-  return bytes && { afi: Afi.Ipv4, bytes };
-}
-
-/** Zeroes every bit after `length` (in place) and reports whether any was set. */
-export function clearHostBits(bytes: Uint8Array, length: number): boolean {
-  let changed = false;
-  for (let bit = length; bit < bytes.length * 8; bit++) {
-    const index = bit >>> 3;
-    const mask = 0x80 >>> (bit & 7);
-    if (((bytes[index] ?? 0) & mask) !== 0) {
-      bytes[index] = (bytes[index] ?? 0) & ~mask;
-      changed = true;
-    }
-  }
-  return changed;
+  const parsed = text.includes(':') ? parseAddress(text) : undefined;
+  return parsed?.bytes;
 }
 
 /**
@@ -146,15 +54,10 @@ export function clearHostBits(bytes: Uint8Array, length: number): boolean {
  * report, not to guess at); undefined for anything malformed.
  */
 export function parsePrefix(text: string): BinaryPrefix | undefined {
-  const slash = text.indexOf('/');
-  if (slash < 0) return undefined;
-  const address = parseAddress(text.slice(0, slash));
-  const lengthText = text.slice(slash + 1);
-  if (!address || !/^\d{1,3}$/.test(lengthText)) return undefined;
-  const length = Number(lengthText);
-  if (length > address.bytes.length * 8) return undefined;
-  if (clearHostBits(address.bytes, length)) return undefined;
-  return { afi: address.afi, bytes: address.bytes, length };
+  const parsed = parseIpPrefix(text);
+  if (!parsed.ok) return undefined;
+  const { prefix } = parsed;
+  return { afi: prefix.family === 4 ? Afi.Ipv4 : Afi.Ipv6, bytes: ipBytes(prefix), length: prefix.length };
 }
 
 export function formatPrefix(prefix: BinaryPrefix): string {

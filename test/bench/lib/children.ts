@@ -26,6 +26,12 @@ export interface EdgeProcessOptions {
   diskDir?: string;
   /** Write a V8 CPU profile (`--cpu-prof`) into this dir when the edge stops. */
   cpuProfDir?: string;
+  /** Worker processes (`--workers`, node:cluster); one process when absent. */
+  workers?: number;
+  /** Extra environment variables (on top of this process's). */
+  env?: Readonly<Record<string, string>>;
+  /** Another build's `cdn` entry (a `.js` file), to run that edge instead (A/B against a baseline). */
+  entry?: string;
 }
 
 export interface ChildHttpServer extends ChildServer {
@@ -41,6 +47,7 @@ export async function startEdgeProcess(options: EdgeProcessOptions): Promise<Chi
     originUrl: options.originUrl,
     memory: { maxBytes: options.memoryMaxBytes },
     ...(options.diskDir !== undefined ? { disk: { dir: options.diskDir } } : {}),
+    ...(options.workers !== undefined ? { workers: options.workers } : {}),
     logLevel: 'warn',
   };
   const configPath = join(options.dir, `${options.name}.json`);
@@ -50,8 +57,16 @@ export async function startEdgeProcess(options: EdgeProcessOptions): Promise<Chi
   const server = await startChild({
     name: options.name,
     command: process.execPath,
-    args: [...LOADER_ARGS, ...profArgs, CDN_ENTRY, 'edge', '--config', configPath],
+    args: [
+      ...(options.entry === undefined ? LOADER_ARGS : []),
+      ...profArgs,
+      options.entry ?? CDN_ENTRY,
+      'edge',
+      '--config',
+      configPath,
+    ],
     readyLine: /listening on (http:\/\/\S+)/,
+    ...(options.env !== undefined ? { env: { ...process.env, ...options.env } } : {}),
   });
   return Object.assign(server, { url: server.ready });
 }

@@ -1,7 +1,8 @@
 /**
- * The wire protocol between an edge's control client (edge/control) and the steering control plane:
- * registration and heartbeats, as TypeScript types and the JSON Schemas the origin validates with
- * (and publishes in its OpenAPI document).
+ * The protocol between edges and the steering control plane (origin/steering), shared by both
+ * sides: the edge control client's registration and heartbeats, as TypeScript types and the JSON
+ * Schemas the origin validates with (and publishes in its OpenAPI document), the `/v1/steer`
+ * answer, and the token-in-path form of the edge URLs steering hands out.
  *
  *   POST /v1/edges/register          Authorization: Bearer <edge token>   RegisterRequest → RegisterResponse
  *   POST /v1/edges/{id}/heartbeat    Authorization: Bearer <edge token>   HeartbeatRequest → HeartbeatResponse
@@ -14,6 +15,41 @@
  * (as in a BGP UPDATE, RFC 4271 §4.3). A heartbeat is applied whole or not at all.
  * 404 STEER_ERR_EDGE_UNKNOWN or 409 STEER_ERR_EDGE_EPOCH tell the edge to register again and resync.
  */
+
+/**
+ * Edge URLs carry the URL token in the path: `/t/<token>/content/<title>/...`. Players resolve a
+ * manifest's relative URIs (HLS variant and segment URIs, DASH SegmentTemplate and BaseURL) against
+ * the manifest's URL, which keeps its path but not its query (RFC 3986 §5.2.2), so a token in the
+ * path reaches every object of the title where `?token=` on the manifest URL would stop at the
+ * manifest. The edge takes the token out before anything else: it is checked as the `token` query
+ * parameter is, and the cache key is the `/content` path alone. Tokens are base64url parts joined
+ * by dots (edge/tokens), so they need no escaping and hold no `/`.
+ */
+export const TOKEN_PATH_PREFIX = '/t/';
+
+/** Where every content path starts. */
+const CONTENT_PREFIX = '/content/';
+
+/** A `/content/...` path (or request target) with `token` in front of it. */
+export function tokenPath(token: string, contentTarget: string): string {
+  return `${TOKEN_PATH_PREFIX}${token}${contentTarget}`;
+}
+
+/**
+ * The token and the `/content/...` target of a `/t/<token>/content/...` request target; undefined
+ * when the target does not have that form (no `/` after the token, or something other than
+ * `/content/` after it). The token is returned as sent (it may be empty or malformed: the token
+ * check says so).
+ */
+export function parseTokenPath(target: string): { token: string; target: string } | undefined {
+  if (!target.startsWith(TOKEN_PATH_PREFIX)) return undefined;
+  const end = target.indexOf('/', TOKEN_PATH_PREFIX.length);
+  if (end < 0 || !target.startsWith(CONTENT_PREFIX, end)) return undefined;
+  const token = target.slice(TOKEN_PATH_PREFIX.length, end);
+  // A query or fragment inside the token segment means the path had no token segment at all.
+  if (token.includes('?') || token.includes('#')) return undefined;
+  return { token, target: target.slice(end) };
+}
 
 /** Edge ids are HLS pathway / DASH serviceLocation ids too, so [A-Za-z0-9._-] only. */
 export const EDGE_ID_PATTERN = /^[A-Za-z][A-Za-z0-9._-]{0,62}$/;
@@ -89,12 +125,15 @@ export interface SteeredEdge {
   rank: number;
   id: string;
   cluster: string;
-  /** The title's directory on the edge, pinned to the current version, ending in `/`. */
+  /**
+   * The title's directory on the edge, pinned to the current version, ending in `/`; with the URL
+   * token in its path when the origin signs tokens (`.../t/<token>/content/<title>/v/<version>/`).
+   */
   baseUrl: string;
-  /** The DASH MPD and HLS master on the edge, with the URL token. */
+  /** The DASH MPD and HLS master on the edge (under baseUrl). */
   dashUrl: string;
   hlsUrl: string;
-  /** The URL token (query parameter `token`), when the origin signs tokens. */
+  /** The URL token, when the origin signs tokens (already in the URLs' paths, see TOKEN_PATH_PREFIX). */
   token?: string;
   tier: 'longest_prefix' | 'less_specific_prefix' | 'default_cluster' | 'fallback';
   /** The announced prefix that made the edge a candidate. */

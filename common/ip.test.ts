@@ -1,9 +1,11 @@
 import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../test/helpers/random.js';
+import { seededRandom } from '../test/helpers/random.js';
 import {
   formatIp,
+  formatIpv6Groups,
   formatPrefix,
+  ipBytes,
   maskWords,
   parseIp,
   parsePrefix,
@@ -117,6 +119,23 @@ describe('formatIp', () => {
     expect(formatIp(parseIp('2001:db8:0:1:1:1:1:1')!)).toBe('2001:db8:0:1:1:1:1:1');
     expect(formatIp(parseIp('::')!)).toBe('::');
     expect(formatIp(parseIp('10.0.0.255')!)).toBe('10.0.0.255');
+  });
+
+  it('keeps the dotted quad of IPv4-mapped addresses (RFC 5952 §5) and only of those', () => {
+    expect(formatIp(parseIp('::ffff:c000:201')!)).toBe('::ffff:192.0.2.1');
+    expect(formatIp(parseIp('::fffe:c000:201')!)).toBe('::fffe:c000:201');
+    expect(formatIp(parseIp('::c000:201')!)).toBe('::c000:201');
+    expect(formatIpv6Groups([0, 0, 0, 0, 0, 0xffff, 0xffff, 0xffff])).toBe('::ffff:255.255.255.255');
+    expect(formatIpv6Groups([1, 0, 0, 0, 0, 0, 0, 0])).toBe('1::');
+  });
+});
+
+describe('ipBytes', () => {
+  it('gives network-order bytes of both families', () => {
+    expect([...ipBytes(parseIp('192.0.2.1')!)]).toEqual([192, 0, 2, 1]);
+    expect([...ipBytes(parseIp('2001:db8::ff01')!)]).toEqual([
+      0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0x01,
+    ]);
   });
 });
 

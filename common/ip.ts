@@ -1,10 +1,12 @@
 /**
- * IP addresses and prefixes as 32-bit words (pure). IPv4 is one word, IPv6 four, most significant
- * first, each an unsigned 32-bit integer. Parsing is strict: dotted-quad IPv4 without leading zeros
+ * IP addresses and prefixes as 32-bit words (pure), shared by the steering control plane (route
+ * table, client addresses), the edge's control client and its BGP codec (which keeps bytes and
+ * converts with ipBytes). IPv4 is one word, IPv6 four, most significant first, each an unsigned
+ * 32-bit integer. Parsing is strict: dotted-quad IPv4 without leading zeros
  * (RFC 6943 §3.1.1: `010.0.0.1` is octal to some parsers and decimal to others, so it is refused),
  * RFC 4291 §2.2 IPv6 text (with `::` and a trailing dotted quad), no zone ids, no ports.
  * Formatting is canonical: RFC 5952 §4 for IPv6 (lower case, longest run of two or more zero groups
- * compressed, the first on a tie).
+ * compressed, the first on a tie), IPv4-mapped addresses with their dotted quad (RFC 5952 §5).
  */
 
 export type IpFamily = 4 | 6;
@@ -134,15 +136,27 @@ export function parsePrefix(text: string): PrefixParse {
   return { ok: true, prefix: { family: ip.family, words: ip.words, length } };
 }
 
-/** Canonical text of an address (RFC 5952 for IPv6). */
-export function formatIp(ip: IpAddress): string {
-  if (ip.family === 4) {
-    const w = ip.words[0]!;
-    return `${w >>> 24}.${(w >>> 16) & 255}.${(w >>> 8) & 255}.${w & 255}`;
+/** Dotted-quad text of an IPv4 address held as one unsigned 32-bit word. */
+function formatIpv4Word(w: number): string {
+  return `${w >>> 24}.${(w >>> 16) & 255}.${(w >>> 8) & 255}.${w & 255}`;
+}
+
+/**
+ * RFC 5952 text of an IPv6 address given as its eight 16-bit groups: lower case, no leading zeros,
+ * the longest run of two or more zero groups as `::` (the first on a tie, §4.2), and IPv4-mapped
+ * addresses (`::ffff:a.b.c.d`) with their dotted quad (§5).
+ */
+export function formatIpv6Groups(groups: ArrayLike<number>): string {
+  if (
+    groups[0] === 0 &&
+    groups[1] === 0 &&
+    groups[2] === 0 &&
+    groups[3] === 0 &&
+    groups[4] === 0 &&
+    groups[5] === 0xffff
+  ) {
+    return `::ffff:${formatIpv4Word(((groups[6]! << 16) | groups[7]!) >>> 0)}`;
   }
-  const groups: number[] = [];
-  for (const w of ip.words) groups.push(w >>> 16, w & 0xffff);
-  // RFC 5952 §4.2: the longest run of at least two zero groups, the first one on a tie.
   let bestStart = -1;
   let bestLength = 1;
   for (let i = 0; i < 8;) {
@@ -158,9 +172,25 @@ export function formatIp(ip: IpAddress): string {
     }
     i = j;
   }
-  const hex = (gs: number[]): string => gs.map((g) => g.toString(16)).join(':');
-  if (bestStart < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += i === 0 ? '::' : ':';
+      i += bestLength - 1;
+      continue;
+    }
+    out += groups[i]!.toString(16);
+    if (i < 7) out += ':';
+  }
+  return out;
+}
+
+/** Canonical text of an address (RFC 5952 for IPv6). */
+export function formatIp(ip: IpAddress): string {
+  if (ip.family === 4) return formatIpv4Word(ip.words[0]!);
+  const groups: number[] = [];
+  for (const w of ip.words) groups.push(w >>> 16, w & 0xffff);
+  return formatIpv6Groups(groups);
 }
 
 export function formatPrefix(prefix: IpPrefix): string {
@@ -182,4 +212,16 @@ export function prefixContains(prefix: IpPrefix, ip: IpAddress): boolean {
   if (prefix.family !== ip.family) return false;
   const masked = maskWords(ip.words, prefix.length);
   return masked.every((w, i) => w === prefix.words[i]);
+}
+
+/** The address as network-order bytes (4 or 16). */
+export function ipBytes(ip: IpAddress): Uint8Array {
+  const out = new Uint8Array(ip.words.length * 4);
+  ip.words.forEach((w, i) => {
+    out[4 * i] = w >>> 24;
+    out[4 * i + 1] = (w >>> 16) & 255;
+    out[4 * i + 2] = (w >>> 8) & 255;
+    out[4 * i + 3] = w & 255;
+  });
+  return out;
 }
