@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../common/logging.js';
+import { workerMallocEnv } from './config.js';
 import {
   WORKER_IDENTITY_ENV,
   type NodeAction,
@@ -102,7 +103,10 @@ export async function startEdgeClusterPrimary(workers: number, logger: Logger): 
 
   const fork = (index: number): void => {
     const identity: WorkerIdentity = { index, internalPorts, secret };
-    const worker = cluster.fork({ [WORKER_IDENTITY_ENV]: JSON.stringify(identity) });
+    const worker = cluster.fork({
+      [WORKER_IDENTITY_ENV]: JSON.stringify(identity),
+      ...workerMallocEnv(),
+    });
     byIndex.set(index, worker);
     startedAt.set(index, Date.now());
     worker.on('message', (message: unknown) => {
@@ -111,9 +115,11 @@ export async function startEdgeClusterPrimary(workers: number, logger: Logger): 
         readyIndexes.add(message.index);
         if (readyIndexes.size === workers) resolveReady(message.url);
       } else if (message.type === 'cdn-edge:broadcast') {
-        for (const w of byIndex.values()) {
-          if (w.isConnected())
+        // The sender applied it already.
+        for (const [i, w] of byIndex) {
+          if (i !== message.from && w.isConnected()) {
             w.send({ type: 'cdn-edge:apply', action: message.action } satisfies ClusterMessage);
+          }
         }
       } else if (message.type === 'cdn-edge:metrics-request') {
         // The asking worker may have gone while the others answered (a stop): without a callback,
