@@ -213,18 +213,28 @@ const CSV_COLUMNS = [
 ] as const;
 
 function csvCell(value: string | number | undefined): string {
-  if (value === undefined) return '';
+  if (value === undefined || (typeof value === 'number' && !Number.isFinite(value))) return '';
   const text = String(value);
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** RFC 4180 CSV: a header line of `columns`, then one line per row (missing or non-finite cells empty). */
+export function toCsv(
+  columns: readonly string[],
+  rows: readonly Readonly<Record<string, string | number | undefined>>[],
+): string {
+  const lines = rows.map((row) => columns.map((c) => csvCell(row[c])).join(','));
+  return [columns.join(','), ...lines].join('\n') + '\n';
 }
 
 /** One row per session (RFC 4180 CSV with a header line). */
 export function fleetToCsv(report: FleetReport): string {
-  const rows = report.sessions.map((s) => {
-    const flat = { ...s, ...s.qoe } as unknown as Record<string, string | number | undefined>;
-    return CSV_COLUMNS.map((c) => csvCell(flat[c])).join(',');
-  });
-  return [CSV_COLUMNS.join(','), ...rows].join('\n') + '\n';
+  return toCsv(
+    CSV_COLUMNS,
+    report.sessions.map(
+      (s) => ({ ...s, ...s.qoe }) as unknown as Record<string, string | number | undefined>,
+    ),
+  );
 }
 
 /** The report as JSON (NaN written as null). */

@@ -14,7 +14,7 @@ import { createStrategy } from '../abr/index.js';
 import { resolvePlayerConfig, type PlayerConfigInput } from '../config.js';
 import { PlayerErrorCode, playerError } from '../errors.js';
 import type { QoeReporter } from '../events/index.js';
-import { fleetToJson, summarize, type FleetSession, type StrategySummary } from '../fleet.js';
+import { fleetToJson, summarize, toCsv, type FleetSession, type StrategySummary } from '../fleet.js';
 import { hasVmaf, segmentCount, type Ladder } from '../ladder.js';
 import { NetworkModel } from '../network.js';
 import { offlineOptimum } from '../optimum.js';
@@ -433,25 +433,15 @@ const CSV_COLUMNS = [
   'fractionOfOptimum',
 ] as const;
 
-function csvCell(value: string | number | undefined): string {
-  if (value === undefined || (typeof value === 'number' && !Number.isFinite(value))) return '';
-  const text = String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
 /** One row per session (RFC 4180 CSV with a header line). */
 export function httpFleetToCsv(report: HttpFleetReport): string {
-  const rows = report.sessions.map((s) => {
-    const { error, edges, qoe, ...facts } = s;
-    const flat: Record<string, string | number | undefined> = {
-      ...facts,
-      ...qoe,
-      errorCode: error?.code,
-      edges: edges.join('>'),
-    };
-    return CSV_COLUMNS.map((c) => csvCell(flat[c])).join(',');
-  });
-  return [CSV_COLUMNS.join(','), ...rows].join('\n') + '\n';
+  return toCsv(
+    CSV_COLUMNS,
+    report.sessions.map((s) => {
+      const { error, edges, qoe, ...facts } = s;
+      return { ...facts, ...qoe, errorCode: error?.code, edges: edges.join('>') };
+    }),
+  );
 }
 
 /** The report as JSON (NaN written as null). */
