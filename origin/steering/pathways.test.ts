@@ -54,6 +54,32 @@ const input = (extra: Partial<PriorityInput>): PriorityInput => ({
 });
 
 describe('steeringPriority', () => {
+  it('a session on an edge as good as the first keeps it; a worse or demoted one does not', () => {
+    const same = { sameTierAsFirst: ['a', 'b'] };
+    // The player reports b; a is first only by a tie-break (both announce the client's prefix).
+    expect(steeringPriority(input({ ...same, reports: [{ pathway: 'b' }] })).priority).toEqual([
+      'b',
+      'a',
+      'c',
+    ]);
+    // c is in a worse tier (say the default cluster): the session is moved to the first.
+    expect(steeringPriority(input({ ...same, reports: [{ pathway: 'c' }] })).priority).toEqual([
+      'a',
+      'b',
+      'c',
+    ]);
+    // Without tiers (an older caller) nothing sticks.
+    expect(steeringPriority(input({ reports: [{ pathway: 'b' }] })).priority).toEqual(['a', 'b', 'c']);
+    // Too slow to play the lowest rung: demoted, not kept.
+    expect(
+      steeringPriority(input({ ...same, reports: [{ pathway: 'b', throughputBps: 10_000 }] })).priority,
+    ).toEqual(['a', 'c', 'b']);
+    // An edge out of the ranking (out of rotation) cannot be kept.
+    expect(
+      steeringPriority(input({ ...same, ranking: ['a', 'c'], reports: [{ pathway: 'b' }] })).priority,
+    ).toEqual(['a', 'c']);
+  });
+
   it('keeps the ranking without reports and remembers the first pathway', () => {
     const r = steeringPriority(input({}));
     expect(r.priority).toEqual(['a', 'b', 'c']);

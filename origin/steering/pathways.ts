@@ -101,6 +101,13 @@ export interface PriorityInput {
   /** Below this a pathway is slow, in bit/s. */
   minThroughputBps: number;
   holdMs: number;
+  /**
+   * Edges selection placed in the same tier as the first (the same prefix match, or all in the
+   * default cluster). A session reporting one of them as its pathway keeps it first: moving a
+   * playing session between equally good edges (say, because one reported the title cached a
+   * heartbeat earlier) costs a new connection and cold caches and buys nothing.
+   */
+  sameTierAsFirst?: readonly string[];
 }
 
 export interface PriorityResult {
@@ -142,6 +149,16 @@ export function steeringPriority(input: PriorityInput): PriorityResult {
   }
   const isDemoted = (id: string): boolean => until[id] !== undefined;
   const priority = [...ranking.filter((id) => !isDemoted(id)), ...ranking.filter(isDemoted)];
+  const current = reports.at(-1)?.pathway;
+  if (
+    current !== undefined &&
+    !isDemoted(current) &&
+    priority.includes(current) &&
+    input.sameTierAsFirst?.includes(current) === true
+  ) {
+    priority.splice(priority.indexOf(current), 1);
+    priority.unshift(current);
+  }
   const memory: SessionMemory = { demotedUntilMs: until };
   if (priority[0] !== undefined) memory.lastFirst = priority[0];
   return { priority, memory, demoted };

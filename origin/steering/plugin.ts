@@ -468,6 +468,10 @@ export function steeringPlugin(app: FastifyInstance, opts: SteeringPluginOptions
       const file = await titleFile(titleId);
       const selection = decide(client.ip, session, titleId, 'all');
       const ranking = selection.ranked.map((r) => r.edgeId);
+      const first = selection.ranked[0];
+      const sameTierAsFirst = selection.ranked
+        .filter((r) => r.tier === first?.tier && r.prefix === first.prefix)
+        .map((r) => r.edgeId);
       const usable = known === undefined ? [] : ranking.filter((id) => known.includes(id));
       const candidates = usable.length > 0 ? usable : ranking.slice(0, steering.config.rankedEdges);
       const nowMs = steering.nowMs();
@@ -478,6 +482,7 @@ export function steeringPlugin(app: FastifyInstance, opts: SteeringPluginOptions
         nowMs,
         minThroughputBps: lowestRungBps(file) ?? steering.config.minThroughputBps,
         holdMs: steering.config.demoteHoldS * 1000,
+        sameTierAsFirst,
       });
       steering.remember(session, result.memory);
       if (result.demoted.length > 0)
