@@ -104,6 +104,12 @@ export {
 } from './p1203.js';
 export { offlineOptimum, type OptimumOptions, type OptimumResult, type QoeObjective } from './optimum.js';
 export {
+  DEFAULT_TIMELINE_STEP_MS,
+  sessionTimeline,
+  type TimelineOptions,
+  type TimelinePoint,
+} from './timeline.js';
+export {
   fleetToCsv,
   fleetToJson,
   formatFleetTable,

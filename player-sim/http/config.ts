@@ -13,6 +13,7 @@ const MIB = 1024 * 1024;
 
 export const httpPlayerConfigSchema = z
   .strictObject({
+    /** Manifest format played: the DASH MPD or the HLS playlists. */
     format: z.enum(MANIFEST_FORMATS).default('dash'),
     cmcd: z.enum(CMCD_MODES).default('header'),
     /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { codeOf } from '../../test/helpers/errors.js';
 import { seededRandom } from '../../common/random.js';
-import { alignColumns, clientIpFor, poissonArrivalsMs } from './fleet.js';
+import { alignColumns, clientIpFor, poissonArrivalsMs, slotClientIp } from './fleet.js';
 import { qoeTraceName, toSessionSummary } from './session.js';
 
 describe('clientIpFor', () => {
@@ -31,6 +31,23 @@ describe('clientIpFor', () => {
         bad,
       ).toBe('PLAYER_ERR_INVALID_OPTIONS');
     }
+  });
+});
+
+describe('slotClientIp', () => {
+  it('alternates over several prefixes, each giving its hosts in turn', () => {
+    const specs = ['198.51.100.0/24', '203.0.113.0/24'];
+    expect([0, 1, 2, 3, 4].map((i) => slotClientIp(specs, i))).toEqual([
+      '198.51.100.1',
+      '203.0.113.1',
+      '198.51.100.2',
+      '203.0.113.2',
+      '198.51.100.3',
+    ]);
+    expect(slotClientIp('198.51.100.0/24', 2)).toBe('198.51.100.3');
+    expect(slotClientIp([], 2)).toBeUndefined();
+    expect(slotClientIp(undefined, 2)).toBeUndefined();
+    expect(codeOf(() => slotClientIp(['198.51.100.0/24', 'nope'], 1))).toBe('PLAYER_ERR_INVALID_OPTIONS');
   });
 });
 

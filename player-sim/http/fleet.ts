@@ -6,6 +6,7 @@
  * and every session is also reported as a fraction of the offline optimum of its trace.
  */
 import { randomBytes } from 'node:crypto';
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { Agent, type Dispatcher } from 'undici';
 import { CdnError, CommonErrorCode } from '../../common/errors.js';
@@ -66,6 +67,16 @@ export function clientIpFor(spec: string | undefined, index: number): string | u
   return formatIp(address);
 }
 
+/** The client address of session slot `index` when sessions spread over one or several specs. */
+export function slotClientIp(
+  specs: string | readonly string[] | undefined,
+  index: number,
+): string | undefined {
+  if (specs === undefined || typeof specs === 'string') return clientIpFor(specs, index);
+  if (specs.length === 0) return undefined;
+  return clientIpFor(specs[index % specs.length], Math.floor(index / specs.length));
+}
+
 /**
  * Start times (ms after the fleet's start) of `count` sessions arriving as a Poisson process of
  * `ratePerS` sessions per second: exponential gaps drawn from `random` (inverse transform).
@@ -97,8 +108,11 @@ export interface HttpFleetOptions {
   /** Poisson arrivals at this many sessions per second; default: all at once. */
   arrivalRatePerS?: number;
   mode: PlayMode;
-  /** A client address, or a prefix to spread sessions over (steering's `client_ip`). */
-  clientIp?: string;
+  /**
+   * A client address, or a prefix to spread sessions over (steering's `client_ip`); several:
+   * session slot i takes the (i mod n)-th, and its hosts in turn.
+   */
+  clientIp?: string | readonly string[];
   http?: HttpPlayerConfigInput;
   player?: PlayerConfigInput;
   maxDurationMs?: number;
@@ -147,7 +161,8 @@ export interface HttpFleetReport {
   overall: HttpStrategySummary;
 }
 
-function summarizeHttp(name: string, sessions: readonly HttpFleetSession[]): HttpStrategySummary {
+/** The summary of one strategy's sessions (or of all: `name` 'all'), failures and failovers included. */
+export function summarizeHttp(name: string, sessions: readonly HttpFleetSession[]): HttpStrategySummary {
   const failovers = sessions.reduce((sum, s) => sum + s.failovers, 0);
   return {
     ...summarize(name, sessions),
@@ -257,7 +272,7 @@ export async function runHttpFleet(options: HttpFleetOptions): Promise<HttpFleet
       options.assignment === 'random'
         ? options.traces[Math.floor(random() * options.traces.length)]!
         : options.traces[index % options.traces.length]!;
-    const clientIp = clientIpFor(options.clientIp, index);
+    const clientIp = slotClientIp(options.clientIp, index);
     for (const strategy of options.strategies) slots.push({ index, strategy, trace, clientIp, arrivalMs: 0 });
   }
   if (options.arrivalRatePerS !== undefined) {
@@ -266,6 +281,11 @@ export async function runHttpFleet(options: HttpFleetOptions): Promise<HttpFleet
     );
   }
 
+  // Every waiting and running session listens to the stop signal (a few listeners each): that
+  // fan-out is expected, not a leak.
+  if (options.signal) {
+    setMaxListeners(Math.max(getMaxListeners(options.signal), slots.length * 4 + 10), options.signal);
+  }
   const ownAgent = options.dispatcher === undefined ? new Agent() : undefined;
   const dispatcher = options.dispatcher ?? ownAgent!;
   const runId = randomBytes(4).toString('hex');

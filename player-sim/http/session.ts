@@ -81,11 +81,19 @@ export interface HttpSessionResult extends SessionResult {
   firstEdge?: string;
   edges: string[];
   failovers: number;
+  /** Every failover, in order. */
+  failoverLog: FailoverRecord[];
   stats: HttpSessionStats;
   /** Steering and manifest loading before the first segment request, ms of wall time. */
   setupMs: number;
   /** The ladder played (undefined when setup failed). */
   ladder?: Ladder;
+}
+
+/** A failover and when it happened. */
+export interface FailoverRecord extends FailoverNotice {
+  /** The engine's clock (the time base of startMs and endMs), ms; absent before playback set up. */
+  atMs?: number;
 }
 
 /** QoE trace names: printable ASCII without spaces, at most 256 (the event schema's rule). */
@@ -155,6 +163,9 @@ export async function runHttpSession(options: HttpSessionOptions): Promise<HttpS
   const useEdge = (id: string) => {
     if (edgesUsed[edgesUsed.length - 1] !== id) edgesUsed.push(id);
   };
+  const failoverLog: FailoverRecord[] = [];
+  /** The engine's clock, once it runs. */
+  let engineNowMs: (() => number) | undefined;
   const base = {
     sessionId,
     titleId: options.titleId,
@@ -163,6 +174,7 @@ export async function runHttpSession(options: HttpSessionOptions): Promise<HttpS
     trace: options.trace.name,
     ...(options.clientIp !== undefined ? { clientIp: options.clientIp } : {}),
     edges: edgesUsed,
+    failoverLog,
     stats,
   };
   const setupStartMs = wallNow();
@@ -207,6 +219,7 @@ export async function runHttpSession(options: HttpSessionOptions): Promise<HttpS
       stamp(),
     );
     if (notice.toEdge !== undefined) useEdge(notice.toEdge);
+    failoverLog.push({ ...notice, ...(engineNowMs !== undefined ? { atMs: engineNowMs() } : {}) });
     options.onFailover?.(notice);
   };
   const onRequestError = (notice: RequestErrorNotice) => {
@@ -333,6 +346,7 @@ export async function runHttpSession(options: HttpSessionOptions): Promise<HttpS
     // ---- the engine -----------------------------------------------------------------------------
     const clock: Clock = mode === 'virtual' ? new VirtualClock() : (options.clock ?? new SystemClock());
     const originMs = clock.nowMs();
+    engineNowMs = () => clock.nowMs();
     const wallOriginMs = wallNow();
     wallAt = (atMs) => wallOriginMs + (atMs - originMs);
     const contentSteering = http.contentSteering

@@ -258,6 +258,12 @@ describe('failover (these tests kill the edges: they run last)', () => {
       positionMs: 3000,
     });
     expect(result.stats.requestsByEdge['edge-b']).toBeGreaterThan(0);
+    // The result logs the failover with its time on the session's clock, after segment 2 loaded.
+    expect(result.failoverLog).toHaveLength(notices.length);
+    expect(result.failoverLog[0]).toMatchObject(notices[0]!);
+    const segment2 = result.segments.find((s) => s.segmentIndex === 2)!;
+    expect(result.failoverLog[0]!.atMs).toBeGreaterThanOrEqual(segment2.endMs);
+    expect(result.failoverLog[0]!.atMs).toBeLessThanOrEqual(result.endMs);
     expect(await reporter.flush(5000)).toBe(true);
     const record = (await qoeRecord(world, 'failover-1')).body;
     expect(record).toMatchObject({ outcome: 'completed', edge: 'edge-b', fatalErrors: 0 });
