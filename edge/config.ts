@@ -82,15 +82,19 @@ export const edgeConfigSchema = z
      * An sf-token, so letters, digits and `-._:` only.
      */
     nodeId: nodeIdSchema.default('edge'),
+    /** Where the HTTP server listens (players, peers, child edges, admin, metrics). */
     listen: z
       .object({
+        /** Address to listen on: 127.0.0.1 by default; `0.0.0.0` or `::` for every interface. */
         host: z.string().min(1).default('127.0.0.1'),
+        /** TCP port; 0 picks a free one. */
         port: z.number().int().min(0).max(65535).default(8081),
       })
       .strict()
       .default({ host: '127.0.0.1', port: 8081 }),
     /** Where fills go: the origin's base URL (`/content/...` is appended to its path). */
     originUrl: z.url({ protocol: /^https?$/ }),
+    /** The memory tier (always present): the hot set, answered straight from the request callback. */
     memory: z
       .object({
         /** Bound of the memory tier in bytes (bodies plus per-entry overhead). 256 MiB by default. */
@@ -105,6 +109,7 @@ export const edgeConfigSchema = z
     /** The disk tier; none when absent (memory only). */
     disk: z
       .object({
+        /** Directory of the disk tier (created if missing); with `--workers`, one `worker-<i>` per worker. */
         dir: z.string().min(1),
         /** Bound of the disk tier in bytes. 10 GiB by default. */
         maxBytes: z
@@ -115,6 +120,7 @@ export const edgeConfigSchema = z
       })
       .strict()
       .optional(),
+    /** URL tokens (HMAC-SHA256 signed URLs) checked on `/content` requests. */
     tokens: z
       .object({
         /** Whether every `/content` request must carry a valid URL token (`token` query parameter). */
@@ -149,6 +155,7 @@ export const edgeConfigSchema = z
      */
     fillAuth: z
       .object({
+        /** Fill token keys by key id, base64 (the same on every edge of the fleet). */
         keys: z.record(keyIdSchema, tokenKey).default({}),
         signingKeyId: keyIdSchema.optional(),
       })
@@ -198,6 +205,7 @@ export const edgeConfigSchema = z
     adminToken: adminToken.optional(),
     /** Query parameters that select content and so belong in the cache key (see cacheKeyFor). */
     queryWhitelist: z.array(z.string().min(1)).default([]),
+    /** The connection pool to the origin. */
     upstream: z
       .object({
         /** TCP connect timeout to the origin, in ms: loopback or a LAN answers in well under 1 s. */
@@ -252,8 +260,11 @@ export const edgeConfigSchema = z
     /** Overrides of DEFAULT_FRESHNESS_POLICY (edge/policy/freshness.ts). */
     freshness: z
       .object({
+        /** Freshness of a 404 or 410 without explicit freshness, in s (default 10). */
         negativeTtlS: z.number().min(0).max(86_400).optional(),
+        /** How long past staleness a response may be served when upstream fails, in s (default 10). */
         staleIfErrorDefaultS: z.number().min(0).max(86_400).optional(),
+        /** Honour clients' request directives (`no-cache`, `max-age`, ...); off by default. */
         honourRequestCacheControl: z.boolean().optional(),
       })
       .strict()
@@ -262,6 +273,7 @@ export const edgeConfigSchema = z
     prefetch: prefetchConfigSchema.prefault({}),
     /** Popularity-driven proactive fill (edge/fill/proactiveConfig.ts). */
     proactiveFill: proactiveFillConfigSchema.prefault({}),
+    /** Least severe level logged (pino); `silent` logs nothing. */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /**
      * Worker processes sharing the port and the cache (edge/cluster.ts): a number, or `auto` for

@@ -11,8 +11,11 @@ export interface EncoderToolsConfig {
 }
 
 const schema = z.object({
+  /** The FFmpeg binary; default: the static build in the `@ffmpeg-installer/ffmpeg` package. */
   ffmpegPath: z.string().min(1),
+  /** The ffprobe binary; default: the static build in the `@ffprobe-installer/ffprobe` package. */
   ffprobePath: z.string().min(1),
+  /** VMAF model: `.pkl` (with its `.pkl.model`) for libvmaf 1.x, `.json` for 2.x; unset: libvmaf 2.x's built-in model. */
   vmafModelPath: z.string().min(1).optional(),
 });
 

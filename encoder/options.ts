@@ -28,7 +28,12 @@ export const METRIC_DEFAULTS: Record<
 };
 
 const resolutionSchema = z
-  .object({ width: z.number().int().min(16).max(8192), height: z.number().int().min(16).max(8192) })
+  .object({
+    /** Width in pixels. */
+    width: z.number().int().min(16).max(8192),
+    /** Height in pixels. */
+    height: z.number().int().min(16).max(8192),
+  })
   .strict();
 
 /** Parses `1280x720` into a resolution; undefined when malformed. */
@@ -55,7 +60,9 @@ export const encodeOptionsSchema = z
   .object({
     /** Where the rendition set is written (created; must not exist unless `overwrite`). */
     outDir: z.string().min(1),
+    /** Replace an existing `outDir`. */
     overwrite: z.boolean().default(false),
+    /** Quality metric of the search and the report (`psnr`/`ssim` need no VMAF model). */
     metric: z.enum(['vmaf', 'psnr', 'ssim']).default('vmaf'),
     /** Top rung quality; default per metric (VMAF 95). */
     targetQuality: z.number().positive().optional(),
@@ -72,7 +79,9 @@ export const encodeOptionsSchema = z
     maxBitrateKbps: z.number().positive().optional(),
     /** Adjacent rungs are at least this ratio apart in rate. */
     minBitrateRatio: z.number().min(1.05).max(4).default(1.5),
+    /** Most rungs in the ladder. */
     maxRungs: z.number().int().min(1).max(20).default(10),
+    /** Candidate resolutions of the search: larger than the source are dropped, the rest take its aspect ratio. */
     resolutions: z
       .array(resolutionSchema)
       .min(1)
@@ -92,7 +101,9 @@ export const encodeOptionsSchema = z
      * cheaper but its CRFs then predict the final rates and qualities less well.
      */
     searchPreset: z.enum(X264_PRESETS).optional(),
+    /** Lowest CRF the search tries (highest quality). */
     minCrf: z.number().min(0).max(51).default(12),
+    /** Highest CRF the search tries (lowest quality). */
     maxCrf: z.number().min(0).max(51).default(51),
     /** Probes per CRF search before it settles for the closest. */
     maxProbesPerSearch: z.number().int().min(2).max(12).default(5),
@@ -108,6 +119,7 @@ export const encodeOptionsSchema = z
      * frame and 28 with every 5th, and pooled scores differ by less than 0.1.
      */
     vmafSubsample: z.number().int().min(1).max(30).default(5),
+    /** AAC-LC stereo bitrate, in kbit/s. */
     audioBitrateKbps: z.number().int().min(32).max(512).default(128),
     /** Encodes running at once; default: one per two cores. */
     concurrency: z.number().int().min(1).max(64).optional(),

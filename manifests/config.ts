@@ -8,7 +8,10 @@ export interface PackagerToolsConfig {
   packagerPath: string;
 }
 
-const schema = z.object({ packagerPath: z.string().min(1) });
+const schema = z.object({
+  /** The shaka-packager binary; default: the one in the `shaka-packager` npm package for this platform. */
+  packagerPath: z.string().min(1),
+});
 
 const require = createRequire(import.meta.url);
 

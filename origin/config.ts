@@ -11,7 +11,9 @@ const token = z.string().min(16, 'must be at least 16 characters').max(4096);
 
 export const originConfigSchema = z
   .object({
+    /** Address to listen on: 127.0.0.1 by default; `0.0.0.0` or `::` for every interface. */
     host: z.string().min(1).default('127.0.0.1'),
+    /** TCP port; 0 picks a free one. */
     port: z.number().int().min(0).max(65535).default(8080),
     /** Titles, versions, jobs, staging and job work directories live here (one filesystem). */
     dataDir: z.string().min(1),
@@ -76,6 +78,7 @@ export const originConfigSchema = z
     corsOrigins: z.union([z.literal('*'), z.array(z.string().min(1)).min(1)]).default('*'),
     /** The steering control plane: edge registry, selection, content steering (see origin/steering/config.ts). */
     steering: steeringConfigSchema,
+    /** Least severe level logged (pino); `silent` logs nothing. */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict()

@@ -63,6 +63,7 @@ export const importPolicySchema = z
      * session is closed with Cease / Maximum Number of Prefixes Reached (RFC 4486). Unlimited when absent.
      */
     maxPrefixes: z.number().int().min(1).optional(),
+    /** Community filters (RFC 1997 standard, RFC 8092 large communities). */
     communities: z
       .object({
         /** A route must carry at least one of these (empty: no requirement). */
@@ -89,6 +90,7 @@ const neighborSchema = z
       .refine((t) => parseAddress(t) !== undefined, { message: 'must be an IPv4 or IPv6 address' }),
     /** The peer's TCP port for active mode. */
     port: z.number().int().min(1).max(65535).default(179),
+    /** The peer's AS number (4-octet, RFC 6793). */
     peerAs: asn,
     /** Wait for the peer to connect (the ISP router dials the appliance) instead of connecting out. */
     passive: z.boolean().default(true),
@@ -108,13 +110,16 @@ export type NeighborConfig = z.output<typeof neighborSchema>;
 
 export const bgpConfigSchema = z
   .object({
+    /** This speaker's AS number (4-octet, RFC 6793). */
     localAs: asn,
     /** BGP Identifier, an IPv4 address unique among the peers (RFC 4271 §4.2, RFC 6286). */
     routerId: z.string().refine((t) => parseIpv4(t) !== undefined && t !== '0.0.0.0', {
       message: 'must be a non-zero IPv4 address',
     }),
+    /** Where the speaker accepts BGP connections (passive neighbors dial in here). */
     listen: z
       .object({
+        /** Address to listen on; `0.0.0.0` accepts IPv4 on every interface. */
         host: z.string().min(1).default('0.0.0.0'),
         /** 179 is BGP's port (RFC 4271 §8.2.1); tests use any free port. */
         port: z.number().int().min(0).max(65535).default(179),
@@ -127,14 +132,17 @@ export const bgpConfigSchema = z
     connectRetryS: z.number().int().min(1).max(3600).default(120),
     /** Seconds an active neighbor waits in Idle after a failure before connecting again (damps flapping, RFC 4271 §8.1.1). */
     idleHoldS: z.number().int().min(0).max(3600).default(5),
+    /** Address families negotiated with Multiprotocol Extensions (RFC 4760). */
     families: z
       .array(z.enum(['ipv4', 'ipv6']))
       .min(1)
       .default(['ipv4', 'ipv6']),
     /** Offer ADD-PATH receive (RFC 7911), so routers can send several paths per prefix. */
     addPath: z.boolean().default(true),
+    /** Graceful restart (RFC 4724): routes survive a peer's restart while it comes back. */
     gracefulRestart: z
       .object({
+        /** Offer the capability and keep a restarting peer's routes as stale. */
         enabled: z.boolean().default(true),
         /** Restart time offered to peers, in seconds (RFC 4724 §3: 12 bits, at most 4095). */
         restartTimeS: z.number().int().min(0).max(4095).default(120),
@@ -146,7 +154,9 @@ export const bgpConfigSchema = z
       })
       .strict()
       .default({ enabled: true, restartTimeS: 120, stalePathTimeS: 360 }),
+    /** Which received routes are accepted, for every neighbor without its own. */
     importPolicy: importPolicySchema.default(DEFAULT_POLICY),
+    /** The routers this speaker peers with. */
     neighbors: z.array(neighborSchema).default([]),
   })
   .strict()

@@ -43,7 +43,9 @@ export const controlConfigSchema = z
     /** Retry backoff after a failed call: exponential from `initialMs` to `maxMs`, full jitter. */
     backoff: z
       .object({
+        /** First retry delay, in ms. */
         initialMs: z.number().int().min(1).max(60_000).default(250),
+        /** Longest retry delay, in ms. */
         maxMs: z.number().int().min(1).max(600_000).default(30_000),
       })
       .strict()

@@ -14,11 +14,17 @@ export const staticRouteSchema = z.union([
   z.string(),
   z
     .object({
+      /** The client prefix, host bits zero: `198.51.100.0/24`, `2001:db8::/32`. */
       prefix: z.string(),
+      /** Next hop; this node (the unspecified address) when absent. */
       nextHop: z.string().optional(),
+      /** AS path, nearest AS first; steering prefers shorter paths. */
       asPath: z.array(z.number().int().min(0).max(4294967295)).max(255).default([]),
+      /** LOCAL_PREF; steering prefers higher values. */
       localPref: z.number().int().min(0).max(4294967295).optional(),
+      /** MULTI_EXIT_DISC; steering prefers lower values. */
       med: z.number().int().min(0).max(4294967295).optional(),
+      /** Communities as `asn:value` or `global:local1:local2`. */
       communities: z.array(z.string()).optional(),
     })
     .strict(),

@@ -13,6 +13,7 @@ export const proactiveFillConfigSchema = z
      * Scheduled runs stop when it closes; runs started by POST /admin/fill ignore it.
      */
     windowStartHourUtc: z.number().int().min(0).max(23).default(2),
+    /** End of the daily fill window, in whole UTC hours (exclusive; 24 is midnight). */
     windowEndHourUtc: z.number().int().min(0).max(24).default(6),
     /**
      * Fill bandwidth cap, in bit/s (token bucket over object sizes). 200 Mbit/s fills ~90 GB in a

@@ -1,18 +1,12 @@
 /**
  * The metric names and label names the code really exports, read from running processes rather
  * than from the source: a real origin (every plugin: content, jobs, steering, QoE) and a real edge
- * with both cache tiers on 127.0.0.1, scraped over HTTP, plus the BGP speaker's metrics factory
- * (the edge registers it once a `bgp` section is configured). Label names come from the samples
+ * with both cache tiers, its BGP speaker and control client on 127.0.0.1, scraped over HTTP (see
+ * bin/docs/exportedMetrics.ts, shared with the metrics reference). Label names come from the samples
  * and from each metric's declared label names (series without samples yet still count).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import { createMetricsRegistry } from '../../common/metrics.js';
-import { createBgpMetrics } from '../../edge/bgp/index.js';
-import { edgeConfigFromInput, startEdge } from '../../edge/index.js';
-import { buildOriginApp, createEncodePipeline, originConfigFromInput } from '../../origin/index.js';
+import { collectProcessMetrics } from '../../bin/docs/exportedMetrics.js';
 
 export interface ExportedMetric {
   /** Which processes export it (process metrics: both). */
@@ -77,61 +71,9 @@ export function addExposition(
   }
 }
 
-async function scrape(url: string): Promise<string> {
-  const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
-  if (!response.ok) throw new Error(`GET ${url}/metrics: ${response.status}`);
-  return response.text();
-}
-
-/** Starts an origin and an edge on 127.0.0.1, scrapes both, stops them. */
+/** Starts an origin and an edge on 127.0.0.1 (bin/docs/exportedMetrics.ts), scrapes both, stops them. */
 export async function collectExportedMetrics(): Promise<ExportedMetrics> {
-  const dir = await mkdtemp(join(tmpdir(), 'cdn-deploy-metrics-'));
   const out: ExportedMetrics = new Map();
-  try {
-    // As origin/main.ts builds it (default label `part`), with the real encode pipeline.
-    const originRegistry = createMetricsRegistry({ defaultLabels: { part: 'origin' } });
-    const origin = await buildOriginApp({
-      config: originConfigFromInput({
-        dataDir: join(dir, 'origin'),
-        authDisabled: true,
-        logLevel: 'silent',
-      }),
-      registry: originRegistry,
-      createPipeline: (store) => createEncodePipeline({ store }),
-    });
-    try {
-      const originUrl = await origin.listen({ host: '127.0.0.1', port: 0 });
-      const edge = await startEdge(
-        edgeConfigFromInput({
-          nodeId: 'edge-metrics',
-          listen: { host: '127.0.0.1', port: 0 },
-          originUrl,
-          disk: { dir: join(dir, 'edge'), maxBytes: 16 * 1024 * 1024 },
-          logLevel: 'silent',
-        }),
-      );
-      try {
-        // One miss through the edge, so that request, upstream and origin series have samples.
-        await fetch(`${edge.url}/content/none/manifest.mpd`, { signal: AbortSignal.timeout(10_000) }).then(
-          (r) => r.arrayBuffer(),
-        );
-        addExposition(out, await scrape(originUrl), originRegistry, 'origin');
-        addExposition(out, await scrape(edge.url), edge.registry, 'edge');
-      } finally {
-        await edge.close();
-      }
-    } finally {
-      await origin.close();
-    }
-    // The speaker's series, registered as the edge registers them (edge default labels).
-    const bgpRegistry = createMetricsRegistry({
-      defaultLabels: { part: 'edge', node: 'edge-metrics' },
-      processMetrics: false,
-    });
-    createBgpMetrics(bgpRegistry, ['isp']);
-    addExposition(out, await bgpRegistry.metrics(), bgpRegistry, 'edge');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  for (const p of await collectProcessMetrics()) addExposition(out, p.exposition, p.registry, p.process);
   return out;
 }

@@ -15,15 +15,7 @@ import { collectExportedMetrics, type ExportedMetrics } from './exportedMetrics.
 import { renderChart } from './helmLite.js';
 import { DEPLOY, onPath, readJson, readText, readYaml, record, run } from './helpers.js';
 import { checkQuery, expandGrafanaVariables, templateLabels } from './promql.js';
-
-interface Rule {
-  record?: string;
-  alert?: string;
-  expr: string;
-  for?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}
+import type { PrometheusRule as Rule } from '../../bin/docs/metricsReference.js';
 
 interface Panel {
   id: number;
