@@ -12,6 +12,14 @@ describe('edge config', () => {
     expect(c.tokens.required).toBe(false);
     expect(c.upstream.headersTimeoutMs).toBe(5000);
     expect(Object.isFrozen(c.upstream)).toBe(true);
+    // The disk tier re-hashes a body read after 10 minutes and keeps 512 files open by default.
+    const d = edgeConfigFromInput({ originUrl: 'http://127.0.0.1:8080', disk: { dir: '/var/cache' } });
+    expect(d.disk).toMatchObject({ reverifyIntervalMs: 600_000, openFilesMax: 512 });
+    const every = edgeConfigFromInput({
+      originUrl: 'http://127.0.0.1:8080',
+      disk: { dir: '/var/cache', reverifyIntervalMs: 0, openFilesMax: 0 },
+    });
+    expect(every.disk).toMatchObject({ reverifyIntervalMs: 0, openFilesMax: 0 });
   });
 
   it('names the bad key', () => {
@@ -22,6 +30,8 @@ describe('edge config', () => {
       [{ originUrl: 'http://x', tokens: { keys: { k1: 'c2hvcnQ=' } } }, 'tokens.keys.k1'],
       [{ originUrl: 'http://x', adminToken: 'short' }, 'adminToken'],
       [{ originUrl: 'http://x', nodeId: 'bad id' }, 'nodeId'],
+      [{ originUrl: 'http://x', disk: { dir: '/d', reverifyIntervalMs: -1 } }, 'disk.reverifyIntervalMs'],
+      [{ originUrl: 'http://x', disk: { dir: '/d', openFilesMax: 1.5 } }, 'disk.openFilesMax'],
     ] as const) {
       let err: unknown;
       try {

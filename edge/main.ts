@@ -68,7 +68,12 @@ export async function startEdge(config: EdgeConfig, options: StartEdgeOptions = 
   let disk: DiskStore | undefined;
   if (config.disk !== undefined) {
     const dir = worker === undefined ? config.disk.dir : join(config.disk.dir, `worker-${worker.index}`);
-    disk = new DiskStore({ dir, maxBytes: Math.floor(config.disk.maxBytes / workers) });
+    disk = new DiskStore({
+      dir,
+      maxBytes: Math.floor(config.disk.maxBytes / workers),
+      reverifyIntervalMs: config.disk.reverifyIntervalMs,
+      openFilesMax: config.disk.openFilesMax,
+    });
     await disk.open();
     logger.info({ dir, ...disk.openReport }, 'disk cache opened');
   }
