@@ -594,5 +594,6 @@ function toTimeline(result: HttpSessionResult, fleetStartMs: number): DemoSessio
       startMs: r.startMs - result.startMs,
       durationMs: r.durationMs,
     })),
+    failoverAtMs: result.failoverLog.flatMap((f) => (f.atMs === undefined ? [] : [f.atMs - result.startMs])),
   };
 }

@@ -40,7 +40,7 @@ interface Summary {
     sessions: { outcome: string; failovers: number; edges: string[]; strategy: string }[];
     strategies: { strategy: string; sessions: number; completed: number }[];
   };
-  sessions: { points: unknown[] }[];
+  sessions: { points: unknown[]; failovers: number; failoverAtMs: number[]; startOffsetMs: number }[];
 }
 
 const birdInstalled = existsSync('/usr/sbin/bird') && existsSync('/usr/sbin/birdc');
@@ -126,6 +126,11 @@ describe('cdn demo --quick', () => {
     for (const s of failedOver) {
       expect(s.edges[0]).toBe('edge-a1');
       expect(s.edges.at(-1)).not.toBe('edge-a1');
+    }
+    // Each failover is on the session's timeline, after the kill (start offsets are within setup time).
+    for (const t of summary.sessions.filter((t) => t.failovers > 0)) {
+      expect(t.failoverAtMs).toHaveLength(t.failovers);
+      expect(t.startOffsetMs + t.failoverAtMs[0]!).toBeGreaterThan(killed!.killedAtMs! - 2000);
     }
   });
 
