@@ -5,6 +5,7 @@
  * running until Ctrl-C. The test checks the running system's URLs, stops it with SIGINT, and
  * asserts the facts of summary.json and the report.
  */
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PLOT_IDS } from '../../bin/demo/report.js';
+import { CHROMIUM_MISSING, launchChromium, untilPlayer, type PlayerState } from '../browser/helpers.js';
 import { runCdn, type CliRun } from '../helpers/cli.js';
 
 interface Summary {
@@ -45,6 +47,18 @@ interface Summary {
 
 const birdInstalled = existsSync('/usr/sbin/bird') && existsSync('/usr/sbin/birdc');
 
+/** Opens the web player at `url` in Chromium and plays 4 s of the demo title (state at that point). */
+async function playInChromium(url: string, root: string): Promise<PlayerState> {
+  const context = await launchChromium(root);
+  try {
+    const page = await context.newPage();
+    await page.goto(`${url}&buffer_s=3&dropped_frames_abr=off`);
+    return await untilPlayer(page, 'the demo title playing 4 s', (s) => s.positionS >= 4, 40_000);
+  } finally {
+    await context.close();
+  }
+}
+
 async function status(url: string): Promise<number | string> {
   try {
     const res = await request(url, { headersTimeout: 5000, bodyTimeout: 5000 });
@@ -63,20 +77,33 @@ describe('cdn demo --quick', () => {
   /** What the running system answered before Ctrl-C. */
   const whileRunning: Record<string, number | string> = {};
 
+  /** The web player page in Chromium, opened on the URL the demo printed (undefined: no Chromium). */
+  let played: PlayerState | undefined;
+
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cdn-demo-test-'));
-    let checked = false;
-    run = await runCdn(['demo', '--quick', '--keep-running', '--out', dir], {
+    let child: ChildProcess | undefined;
+    let running: string | undefined;
+    let finished = false;
+    const runs = runCdn(['demo', '--quick', '--keep-running', '--out', dir], {
       timeoutMs: 400_000,
-      onStderr: (text, child) => {
-        if (checked || !text.includes('Ctrl-C stops everything')) return;
-        checked = true;
-        const urls = [...text.matchAll(/^ {2}(\S+)\s+(http:\/\/\S+)$/gm)].map((m) => [m[1]!, m[2]!] as const);
-        void Promise.all(urls.map(async ([name, url]) => (whileRunning[name] = await status(url)))).finally(
-          () => child.kill('SIGINT'),
-        );
+      onStderr: (text, c) => {
+        child = c;
+        if (running === undefined && text.includes('Ctrl-C stops everything')) running = text;
       },
-    });
+    }).finally(() => (finished = true));
+    while (running === undefined && !finished) await new Promise((r) => setTimeout(r, 200));
+    if (running !== undefined) {
+      const urls = [...running.matchAll(/^ {2}(\S+)\s+(http:\/\/\S+)$/gm)].map(
+        (m) => [m[1]!, m[2]!] as const,
+      );
+      await Promise.all(urls.map(async ([name, url]) => (whileRunning[name] = await status(url))));
+      const playerUrl = urls.find(([name]) => name === 'player')?.[1];
+      if (playerUrl !== undefined && CHROMIUM_MISSING === undefined)
+        played = await playInChromium(playerUrl, dir);
+      child?.kill('SIGINT');
+    }
+    run = await runs;
     summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as Summary;
     report = await readFile(join(dir, 'report.html'), 'utf8');
   }, 420_000);
@@ -96,6 +123,13 @@ describe('cdn demo --quick', () => {
     // The killed edge is not offered.
     expect(whileRunning['edge-a1']).toBeUndefined();
     expect(run.stderr).toContain('demo: stopped');
+    // The printed web player URL plays the title in a real browser from a surviving site-A edge.
+    if (CHROMIUM_MISSING === undefined) {
+      expect(played?.errors.filter((e) => e.fatal)).toEqual([]);
+      expect(played?.positionS).toBeGreaterThanOrEqual(4);
+      const segmentEdges = new Set(played?.servedBy.map((s) => s.edge));
+      expect([...segmentEdges]).toEqual(['edge-a2']);
+    }
     // After Ctrl-C nothing listens any more.
     for (const e of summary.edges) expect(await status(`${e.url}/metrics`)).toBe('ECONNREFUSED');
     expect(await status(`${summary.origin.url}/metrics`)).toBe('ECONNREFUSED');
