@@ -28,6 +28,7 @@ import {
   percent,
   seconds,
   servedBytes,
+  formatRestart,
 } from './summary.js';
 
 /** The id of each plot's <figure>, in the order of the report. */
@@ -575,7 +576,8 @@ function failoverSection(data: DemoReportData): string {
     ? `${killed.map((e) => `${e.id} killed at ${seconds(e.killedAtMs!)}`).join('; ')}. `
     : '';
   const summary = `${kills}${failedOver} session${failedOver === 1 ? '' : 's'} failed over, ${completed} of them completed.`;
-  return `<section id="failovers"><h2>Failovers</h2><p>${escapeXml(summary)}</p>${body}</section>`;
+  const restart = data.restart ? `<p>${escapeXml(`${formatRestart(data.restart)}.`)}</p>` : '';
+  return `<section id="failovers"><h2>Failovers</h2><p>${escapeXml(summary)}</p>${body}${restart}</section>`;
 }
 
 /** The whole report: one HTML document with everything inline. */

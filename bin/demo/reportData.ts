@@ -72,6 +72,18 @@ export interface DemoSessionTimeline {
   failoverAtMs?: number[];
 }
 
+export interface DemoRestart {
+  edgeId: string;
+  /** From the new process's start to its /readyz answering 200, ms. */
+  readyMs: number;
+  /** Objects its disk tier reopened (survived the SIGKILL). */
+  diskObjects: number;
+  /** From the start until steering offered the edge to its site's clients again, ms. */
+  backInSteeringMs: number;
+  /** RFC 9211 Cache-Status of a first request for the title's manifest after the restart. */
+  firstRequestCacheStatus?: string;
+}
+
 export interface DemoReportData {
   /** ISO 8601 time the report was made. */
   generatedAt: string;
@@ -99,6 +111,8 @@ export interface DemoReportData {
   hitRatioSeries: { edgeId: string; points: HitRatioPoint[] }[];
   fleet: HttpFleetReport;
   sessions: DemoSessionTimeline[];
+  /** The killed edge started again after the fleet, on the same disk tier. */
+  restart?: DemoRestart;
   /** Wall time of each phase, ms (encode, package, start, fleet, total). */
   timingsMs: Record<string, number>;
 }

@@ -35,7 +35,13 @@ import {
   type Trace,
 } from '../../player-sim/index.js';
 import type { ProgressReporter } from '../progress.js';
-import type { DemoEdgeSummary, DemoReportData, DemoSessionTimeline, HitRatioPoint } from './reportData.js';
+import type {
+  DemoEdgeSummary,
+  DemoReportData,
+  DemoRestart,
+  DemoSessionTimeline,
+  HitRatioPoint,
+} from './reportData.js';
 import {
   findBird,
   freePort,
@@ -52,8 +58,10 @@ import {
   hitRatioOf,
   originContentFigures,
   parseExposition,
+  sumOf,
   type EdgeFigures,
 } from './scrape.js';
+import { formatRestart } from './summary.js';
 import {
   DEMO_EDGES,
   DEMO_SITES,
@@ -168,6 +176,7 @@ export interface RunningEdgeProcess {
   id: string;
   url: string;
   address: EdgeAddress;
+  configPath: string;
   daemon: ChildDaemon;
   killedAtMs?: number;
 }
@@ -436,7 +445,7 @@ export async function runDemo(options: DemoOptions, hooks: DemoHooks): Promise<D
         [...options.cdnCommand, 'edge', '--config', configPath],
         join(workDir, 'logs', `${plan.id}.log`),
       );
-      edges.push({ id: plan.id, url: hostUrl(address.host, address.port), address, daemon });
+      edges.push({ id: plan.id, url: hostUrl(address.host, address.port), address, configPath, daemon });
     }
     await Promise.all(edges.map((e) => waitReady(e.daemon, `${e.url}/readyz`, 30_000, signal)));
     say(
@@ -554,6 +563,8 @@ export async function runDemo(options: DemoOptions, hooks: DemoHooks): Promise<D
         prefetch: f?.prefetch ?? { issued: 0, used: 0, wasted: 0 },
       };
     });
+    const restart = signal.aborted ? undefined : await restartEdge(victim, origin.url, options, hooks);
+    if (restart) timings.restart = restart.backInSteeringMs;
     const playerBytes = fleet.sessions.reduce((sum, s) => sum + s.bytes, 0);
     timings.total = elapsed(startedMs);
     const data: DemoReportData = {
@@ -568,6 +579,7 @@ export async function runDemo(options: DemoOptions, hooks: DemoHooks): Promise<D
       hitRatioSeries: edges.map((e) => ({ edgeId: e.id, points: sampler.series.get(e.id)! })),
       fleet,
       sessions: timelines.sort((a, b) => a.startOffsetMs - b.startOffsetMs),
+      ...(restart !== undefined ? { restart } : {}),
       timingsMs: timings,
     };
     return { data, system };
@@ -575,6 +587,49 @@ export async function runDemo(options: DemoOptions, hooks: DemoHooks): Promise<D
     await system.stop();
     throw err;
   }
+}
+
+/**
+ * Starts the killed edge again on its config and disk tier: how fast it is ready, what its disk
+ * tier kept, when steering offers it again, and whether it answers from cache at once.
+ */
+async function restartEdge(
+  edge: RunningEdgeProcess,
+  originUrl: string,
+  options: DemoOptions,
+  hooks: DemoHooks,
+): Promise<DemoRestart> {
+  const { signal, say } = hooks;
+  say(`restarting ${edge.id} on its disk tier`);
+  const startedMs = Date.now();
+  edge.daemon = await spawnLogged(
+    edge.id,
+    [...options.cdnCommand, 'edge', '--config', edge.configPath],
+    edge.daemon.logPath,
+  );
+  await waitReady(edge.daemon, `${edge.url}/readyz`, 30_000, signal);
+  const readyMs = elapsed(startedMs);
+  const diskObjects = sumOf(await scrape(edge.url), 'cdn_edge_cache_objects', { tier: 'disk' });
+  const site = DEMO_SITES.find((s) => s.id === DEMO_EDGES.find((p) => p.id === edge.id)!.site)!;
+  const client = firstHost(site.prefixes[0]!);
+  const offered = await pollUntil(
+    `steering to offer ${edge.id} again`,
+    async () => (await steer(originUrl, client, 'demo-restart'))?.edges.find((e) => e.id === edge.id),
+    { timeoutMs: 30_000, intervalMs: 100, signal },
+  );
+  const backInSteeringMs = elapsed(startedMs);
+  const res = await request(offered.dashUrl, { headersTimeout: 5000, bodyTimeout: 5000 });
+  await res.body.dump();
+  const cacheStatus = res.headers['cache-status'];
+  const restart: DemoRestart = {
+    edgeId: edge.id,
+    readyMs,
+    diskObjects,
+    backInSteeringMs,
+    ...(typeof cacheStatus === 'string' ? { firstRequestCacheStatus: cacheStatus } : {}),
+  };
+  say(`${formatRestart(restart)}`);
+  return restart;
 }
 
 /** A session's timeline for the report: bitrate and buffer over time, stalls, edges used. */

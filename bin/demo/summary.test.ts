@@ -3,6 +3,7 @@ import { formatHttpFleetTable } from '../../player-sim/index.js';
 import { formatLadderSummary } from '../commands/encode.js';
 import { demoReportFixture, withEmptyFleet } from './fixture.test-helper.js';
 import type { DemoReportData } from './reportData.js';
+import { renderDemoReport } from './report.js';
 import { EDGE_TABLE_HEADER, formatDemoSummary, NO_FIXED_LADDER } from './summary.js';
 
 const REPORT = '/tmp/cdn-demo-x/report.html';
@@ -57,6 +58,34 @@ describe('formatDemoSummary', () => {
     const completed = moved.filter((s) => s.outcome === 'completed').length;
     expect(moved.length).toBeGreaterThan(completed);
     expect(text).toContain(`failovers: ${moved.length} sessions failed over, ${completed} of them completed`);
+  });
+
+  it("reports the killed edge's restart when there was one, and nothing when not", () => {
+    expect(text).not.toContain('restarted');
+    const restarted = formatDemoSummary(
+      {
+        ...data,
+        restart: {
+          edgeId: 'edge-a1',
+          readyMs: 420,
+          diskObjects: 58,
+          backInSteeringMs: 1250,
+          firstRequestCacheStatus: 'cdn-demo; hit',
+        },
+      },
+      '/tmp/report.html',
+    );
+    expect(restarted).toContain(
+      'edge-a1 restarted: ready in 0.4 s with 58 objects kept by its disk tier, offered by steering again after 1.3 s; first request: cdn-demo; hit',
+    );
+    expect(
+      renderDemoReport({
+        ...data,
+        restart: { edgeId: 'edge-a1', readyMs: 1, diskObjects: 2, backInSteeringMs: 3 },
+      }),
+    ).toMatch(
+      /<section id="failovers">[\s\S]*edge-a1 restarted: ready in [^<]* with 2 objects[^<]*<\/p><\/section>/,
+    );
   });
 
   it('uses the metric of the ladder (PSNR), says when there is no fixed ladder', async () => {

@@ -4,7 +4,7 @@
  */
 import { alignColumns, formatHttpFleetTable } from '../../player-sim/index.js';
 import { formatLadderSummary } from '../commands/encode.js';
-import type { DemoEdgeSummary, DemoReportData } from './reportData.js';
+import type { DemoEdgeSummary, DemoReportData, DemoRestart } from './reportData.js';
 
 /** `value` with `digits` decimals, or "-" when it is missing or not finite. */
 export function fixedOrDash(value: number | undefined, digits: number): string {
@@ -76,6 +76,13 @@ function edgeTable(data: DemoReportData): string {
  * from, each edge, the origin's offload, the QoE per ABR strategy, the failovers and where the
  * report is.
  */
+/** One line on the killed edge's restart. */
+export function formatRestart(r: DemoRestart): string {
+  const answered =
+    r.firstRequestCacheStatus === undefined ? '' : `; first request: ${r.firstRequestCacheStatus}`;
+  return `${r.edgeId} restarted: ready in ${seconds(r.readyMs)} with ${r.diskObjects} objects kept by its disk tier, offered by steering again after ${seconds(r.backInSteeringMs)}${answered}`;
+}
+
 export function formatDemoSummary(data: DemoReportData, reportPath: string): string {
   const timings = Object.entries(data.timingsMs)
     .map(([phase, ms]) => `${phase} ${seconds(ms)}`)
@@ -98,6 +105,7 @@ export function formatDemoSummary(data: DemoReportData, reportPath: string): str
       ? `QoE per ABR strategy (${fleet.mode}, ${fleet.sessions.length} of ${fleet.planned} sessions${fleet.interrupted ? ', interrupted' : ''}):\n${formatHttpFleetTable(fleet)}`
       : 'QoE: no sessions ran',
     `failovers: ${failedOver} session${failedOver === 1 ? '' : 's'} failed over, ${completed} of them completed`,
+    ...(data.restart ? [formatRestart(data.restart)] : []),
     '',
     `report: ${reportPath}`,
   ];
