@@ -89,8 +89,8 @@ Steering: "bgp" (the speaker: localAs, routerId, listen, neighbors, importPolicy
   (capacityGbps, token or EDGE_CONTROL_TOKEN; edgeId, originUrl, cluster and publicUrl default to
   the node's) in the config; routes come from BGP, else control.staticRoutes or staticRoutesFile.
 
-Stops on SIGINT/SIGTERM: readiness goes false, requests and fills in flight finish, disk writes
-are flushed. Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad usage or configuration.`,
+Stops on SIGINT/SIGTERM (or when the process that started it over an IPC channel goes away):
+readiness goes false, requests and fills in flight finish, disk writes are flushed. Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad usage or configuration.`,
     )
     .action(async (opts: EdgeCliOptions) => {
       const config = await loadEdgeConfig({
@@ -117,7 +117,7 @@ are flushed. Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad usage or co
         process.stdout.write(`edge ${config.nodeId} listening on ${url} (${workers} workers, ${where})\n`);
         const link = describeEdgeLink({ bgp: config.bgp, control: controlConfigOf(config, url) });
         for (const line of formatEdgeLink(link, ' (worker 0)')) process.stdout.write(`${line}\n`);
-        await withInterrupt(untilAborted);
+        await withInterrupt(untilStopped);
         await primary.stop();
         process.stdout.write('edge stopped\n');
         return;
@@ -126,7 +126,7 @@ are flushed. Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad usage or co
       process.stdout.write(`edge ${config.nodeId} listening on ${edge.url} (${where})\n`);
       if (edge.link !== undefined)
         for (const line of formatEdgeLink(edge.link.describe())) process.stdout.write(`${line}\n`);
-      await withInterrupt(untilAborted);
+      await withInterrupt(untilStopped);
       await edge.close();
       process.stdout.write('edge stopped\n');
     });
@@ -164,8 +164,20 @@ export function formatEdgeLink(link: EdgeLinkDescription, where = ''): string[] 
   return lines;
 }
 
-function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+/**
+ * Resolves on SIGINT/SIGTERM (`signal`), or, when a supervising process started this one with an
+ * IPC channel (as `cdn demo` does), once that channel closes: the supervisor is gone, even if it
+ * was killed outright, and the edge stops as on SIGTERM instead of living on as an orphan.
+ */
+function untilStopped(signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    signal.addEventListener('abort', () => resolve(), { once: true });
+    if (process.channel !== undefined) {
+      // The channel must not keep the process alive once the edge has stopped.
+      process.channel.unref();
+      process.once('disconnect', () => resolve());
+    }
+  });
 }
 
 /** `--workers`: a positive integer or `auto`. */

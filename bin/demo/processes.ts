@@ -91,15 +91,24 @@ export class ChildDaemon {
   }
 }
 
-/** Spawns `command` (argv) with stdout and stderr appended to `logPath`. */
+/**
+ * Spawns `command` (argv) with stdout and stderr appended to `logPath`. With `ipc`, the child gets
+ * an IPC channel: `cdn edge` stops when it closes, so the edges never outlive the demo, even when
+ * the demo is killed with SIGKILL.
+ */
 export async function spawnLogged(
   name: string,
   command: readonly string[],
   logPath: string,
+  options: { ipc?: boolean } = {},
 ): Promise<ChildDaemon> {
   const log = await open(logPath, 'a');
   try {
-    const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', log.fd, log.fd] });
+    const child = spawn(command[0]!, command.slice(1), {
+      stdio: options.ipc ? ['ignore', log.fd, log.fd, 'ipc'] : ['ignore', log.fd, log.fd],
+    });
+    // The demo never sends anything: the channel only tells the child its parent is alive.
+    child.channel?.unref();
     const daemon = new ChildDaemon(name, child, logPath);
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
@@ -132,6 +141,27 @@ export async function waitReady(
     },
     { timeoutMs, intervalMs: 100, ...(signal ? { signal } : {}) },
   );
+}
+
+/**
+ * A launcher for daemons that know nothing of the demo (BIRD): it runs `argv[1..]` in the
+ * foreground, passes SIGTERM and SIGINT on, exits with its exit code, and stops it when its own IPC
+ * channel to the demo closes (the demo is gone, even after a SIGKILL), so no daemon is orphaned.
+ */
+const SUPERVISOR_SCRIPT = `
+const { spawn } = require('node:child_process');
+const child = spawn(process.argv[1], process.argv.slice(2), { stdio: 'inherit' });
+const stop = (signal) => { if (child.exitCode === null && child.signalCode === null) child.kill(signal); };
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+if (process.channel) { process.channel.unref(); process.on('disconnect', () => stop('SIGTERM')); }
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+child.on('error', (err) => { console.error(String(err)); process.exit(1); });
+`;
+
+/** `argv` run under the supervisor (see SUPERVISOR_SCRIPT), with Node from `nodePath`. */
+export function supervised(nodePath: string, argv: readonly string[]): string[] {
+  return [nodePath, '-e', SUPERVISOR_SCRIPT, ...argv];
 }
 
 /** BIRD's daemon and control client, from PATH or /usr/sbin; undefined when not installed. */
@@ -179,8 +209,9 @@ export async function startBird(
   await rm(socketPath, { force: true });
   const daemon = await spawnLogged(
     'bird',
-    [paths.bird, '-f', '-c', conf, '-s', socketPath],
+    supervised(process.execPath, [paths.bird, '-f', '-c', conf, '-s', socketPath]),
     join(dir, 'bird.log'),
+    { ipc: true },
   );
   const router = new BirdRouter(daemon, paths.birdc, socketPath);
   try {

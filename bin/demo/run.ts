@@ -444,6 +444,7 @@ export async function runDemo(options: DemoOptions, hooks: DemoHooks): Promise<D
         plan.id,
         [...options.cdnCommand, 'edge', '--config', configPath],
         join(workDir, 'logs', `${plan.id}.log`),
+        { ipc: true },
       );
       edges.push({ id: plan.id, url: hostUrl(address.host, address.port), address, configPath, daemon });
     }
@@ -606,6 +607,7 @@ async function restartEdge(
     edge.id,
     [...options.cdnCommand, 'edge', '--config', edge.configPath],
     edge.daemon.logPath,
+    { ipc: true },
   );
   await waitReady(edge.daemon, `${edge.url}/readyz`, 30_000, signal);
   const readyMs = elapsed(startedMs);

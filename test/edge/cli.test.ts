@@ -2,10 +2,11 @@
  * `cdn edge` as an operator runs it: bad configuration stops it with exit 2 and a message naming
  * the key; a good one serves, and SIGTERM drains and exits 0.
  */
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCdn } from '../helpers/cli.js';
+import { CDN_SOURCE_ENTRY, runCdn } from '../helpers/cli.js';
 import { makeTempDir, objectHandler, removeDir, startStubOrigin, type StubOrigin } from './helpers.js';
 
 let dir: string;
@@ -94,5 +95,40 @@ describe('cdn edge', () => {
     });
     expect(checks).toEqual([200, 200]);
     expect(run.code).toBe(0);
+  });
+
+  it('started with an IPC channel (as cdn demo starts it), stops cleanly once that channel closes', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        CDN_SOURCE_ENTRY,
+        'edge',
+        '--origin',
+        origin.url,
+        '--port',
+        '0',
+        '--node-id',
+        'ipc-edge',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: cleanEnv() },
+    );
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 20_000;
+    while (!/listening on (http:\/\/\S+)/.test(stdout) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const base = /listening on (http:\/\/\S+)/.exec(stdout)?.[1];
+    expect(base, stdout).toBeDefined();
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    // The supervisor goes away (its end of the channel closes, as when it dies): the edge stops.
+    child.disconnect();
+    const timeout = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    expect(await exited).toBe(0);
+    clearTimeout(timeout);
+    expect(stdout).toContain('edge stopped');
   });
 });
