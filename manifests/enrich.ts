@@ -18,6 +18,13 @@ import type { TitleTrack } from './titleFile.js';
  */
 export const DASH_QUALITY_SCHEME = 'urn:open-edge-cdn:quality:2026';
 
+/**
+ * HLS `EXT-X-SESSION-DATA` DATA-ID naming the metric of the variants' SCORE (`vmaf`, `psnr`,
+ * `ssim`): SCORE itself only says "higher is better" (RFC 8216bis §4.4.6.2), so a player that reads
+ * it as VMAF needs to know it is VMAF. Reverse-DNS, as §4.4.6.4 recommends.
+ */
+export const HLS_QUALITY_METRIC_DATA_ID = 'org.open-edge-cdn.quality-metric';
+
 export interface QualityAnnotation {
   metric: string;
   mean: number;
@@ -89,7 +96,12 @@ export function enrichHlsMaster(
     }
     return enriched;
   });
-  const enriched: HlsMasterPlaylist = { ...master, variants };
+  const scored = variants.some((v) => v.score !== undefined);
+  const sessionData = [
+    ...master.sessionData.filter((d) => d.dataId !== HLS_QUALITY_METRIC_DATA_ID),
+    ...(scored ? [{ dataId: HLS_QUALITY_METRIC_DATA_ID, value: ladder.metric.name }] : []),
+  ];
+  const enriched: HlsMasterPlaylist = { ...master, variants, sessionData };
   // Declare a version only when the playlist needs more than version 1 (RFC 8216 §4.3.1.2).
   const needed = minimumHlsVersion(enriched);
   if (needed > (master.version ?? 1)) enriched.version = needed;

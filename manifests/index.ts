@@ -39,6 +39,7 @@ export * from './hls/index.js';
 export * from './dash/index.js';
 export {
   DASH_QUALITY_SCHEME,
+  HLS_QUALITY_METRIC_DATA_ID,
   formatQualityValue,
   parseQualityValue,
   type QualityAnnotation,

@@ -12,7 +12,7 @@ import { runFfmpeg } from '../encoder/ffmpeg.js';
 import type { LadderFile } from '../encoder/ladderFile.js';
 import { makeSyntheticSource } from '../encoder/synthetic.js';
 import { parseMpd } from './dash/index.js';
-import { DASH_QUALITY_SCHEME, parseQualityValue } from './enrich.js';
+import { DASH_QUALITY_SCHEME, HLS_QUALITY_METRIC_DATA_ID, parseQualityValue } from './enrich.js';
 import { parseHlsMaster } from './hls/index.js';
 import { packageTitle, type PackageProgress } from './packageTitle.js';
 import { titleFileSchema, type TitleFile } from './titleFile.js';
@@ -182,6 +182,10 @@ describe('packageTitle on a real encode', () => {
       expect(variant.audioGroupId).toBe('audio');
       expect(variant.codecs).toMatch(/^avc1\.[0-9a-f]{6},mp4a\.40\.2$/);
     }
+    // The metric of SCORE is declared in the session data (PSNR here), so no player reads it as VMAF.
+    expect(master.sessionData.filter((d) => d.dataId === HLS_QUALITY_METRIC_DATA_ID)).toEqual([
+      { dataId: HLS_QUALITY_METRIC_DATA_ID, value: 'psnr' },
+    ]);
     // Higher rungs score higher: a player preferring SCORE prefers quality.
     const scores = master.variants.map((v) => v.score!);
     const rates = master.variants.map((v) => v.bandwidthBps!);

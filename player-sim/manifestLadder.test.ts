@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   DASH_QUALITY_SCHEME,
+  HLS_QUALITY_METRIC_DATA_ID,
   formatQualityValue,
   parseHlsMaster,
   parseHlsMedia,
@@ -108,6 +109,7 @@ describe('ladder from HLS playlists', () => {
     let master = parseHlsMaster(read('master.m3u8'));
     master = updateHlsVariant(master, 'video/v1/playlist.m3u8', { score: 93.5 });
     master = updateHlsVariant(master, 'video/v0/playlist.m3u8', { score: 80 });
+    master = { ...master, sessionData: [{ dataId: HLS_QUALITY_METRIC_DATA_ID, value: 'vmaf' }] };
     const ladder = ladderFromHls(master, media, { masterUrl: 'https://edge.example/c/t/v/master.m3u8' });
     expect(ladder.rungs.map((r) => [r.id, r.bitrateBps, r.width, r.frameRate, r.codecs, r.vmaf])).toEqual([
       ['video/v0/playlist.m3u8', 275_849, 480, 25, 'avc1.640015', 80],
@@ -118,6 +120,17 @@ describe('ladder from HLS playlists', () => {
     expect(ladder.rungs[1]!.initSegment).toEqual({ url: 'https://edge.example/c/t/v/video/v1/init.mp4' });
     expect(ladder.audio).toMatchObject({ id: 'English', codecs: 'mp4a.40.2' });
     expect(ladder.audio!.segments![0]!.url).toBe('https://edge.example/c/t/v/audio/a0/00001.m4s');
+  });
+
+  it('SCORE is not VMAF unless the session data says so (PSNR, or a playlist that does not say)', () => {
+    let master = parseHlsMaster(read('master.m3u8'));
+    master = updateHlsVariant(master, 'video/v0/playlist.m3u8', { score: 38.2 });
+    master = updateHlsVariant(master, 'video/v1/playlist.m3u8', { score: 41.5 });
+    expect(ladderFromHls(master, media).rungs.map((r) => r.vmaf)).toEqual([undefined, undefined]);
+    const psnr = { ...master, sessionData: [{ dataId: HLS_QUALITY_METRIC_DATA_ID, value: 'psnr' }] };
+    expect(ladderFromHls(psnr, media).rungs.map((r) => r.vmaf)).toEqual([undefined, undefined]);
+    const vmaf = { ...master, sessionData: [{ dataId: HLS_QUALITY_METRIC_DATA_ID, value: 'VMAF' }] };
+    expect(ladderFromHls(vmaf, media).rungs.map((r) => r.vmaf)).toEqual([38.2, 41.5]);
   });
 
   it('refuses a master whose media playlist was not given', () => {

@@ -1,11 +1,13 @@
 /**
  * Ladders from what a player reads (pure): the manifest library's parsed DASH MPD, HLS master and
  * media playlists, or a title package's title.json. Per-rung VMAF comes from our DASH quality
- * descriptor (`urn:open-edge-cdn:quality:2026`, manifests/enrich.ts), from HLS SCORE (which our
- * packager writes as the rung's mean VMAF) or from title.json.
+ * descriptor (`urn:open-edge-cdn:quality:2026`, manifests/enrich.ts), from HLS SCORE when the
+ * master's session data declares it VMAF (our packager writes the rung's mean quality there and
+ * names its metric), or from title.json.
  */
 import {
   DASH_QUALITY_SCHEME,
+  HLS_QUALITY_METRIC_DATA_ID,
   parseQualityValue,
   representationsOf,
   segmentsOf,
@@ -222,7 +224,8 @@ function hlsTrack(
 /**
  * The ladder of an HLS master playlist and its media playlists (looked up by URI as written in the
  * master). Rung bitrates are AVERAGE-BANDWIDTH, else BANDWIDTH (both count audio, RFC 8216
- * §4.3.4.2); SCORE is taken as the rung's VMAF; the audio track is the variants' audio group's
+ * §4.3.4.2); SCORE is taken as the rung's VMAF when the playlist's session data says its metric is
+ * VMAF (HLS_QUALITY_METRIC_DATA_ID; SCORE alone is only an order); the audio track is the variants' audio group's
  * DEFAULT rendition (else its first). URLs are resolved when `masterUrl` is given.
  */
 export function ladderFromHls(
@@ -267,9 +270,12 @@ export function ladderFromHls(
     );
   }
   checkAligned(videos, audio, 'HLS');
+  const scoreIsVmaf =
+    master.sessionData.find((d) => d.dataId === HLS_QUALITY_METRIC_DATA_ID)?.value?.toLowerCase() === 'vmaf';
   const rungs = variants.map((v, i): LadderRung => {
     const codecs = v.codecs?.split(',').find((c) => !c.trim().startsWith('mp4a'));
-    const score = v.score !== undefined && v.score >= 0 && v.score <= 100 ? v.score : undefined;
+    const score =
+      scoreIsVmaf && v.score !== undefined && v.score >= 0 && v.score <= 100 ? v.score : undefined;
     const facts = { width: v.resolution?.width, height: v.resolution?.height, frameRate: v.frameRate };
     return videoRung(videos[i]!, 0, { ...facts, codecs: codecs?.trim(), vmaf: score }, true);
   });
