@@ -21,6 +21,7 @@ import {
 import type { AddressInfo, Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { Registry } from 'prom-client';
+import { request as undiciRequest, type Dispatcher } from 'undici';
 import { isCdnError, toCdnError, type CdnError } from '../common/errors.js';
 import { evaluatePreconditions, rangeAllowed, validatorsFromHeaders } from '../common/http/conditional.js';
 import { answerCors } from '../common/http/cors.js';
@@ -95,6 +96,11 @@ export interface EdgeApp {
 
 /** Largest admin request body, in bytes: purge and drain bodies are a few dozen bytes. */
 const ADMIN_BODY_LIMIT_BYTES = 64 * 1024;
+/**
+ * Time worker 0 has to answer a forwarded `/admin/fill` call, in ms: it answers at once (a run
+ * starts in the background), so this only bounds a stuck or restarting worker.
+ */
+const ADMIN_FORWARD_TIMEOUT_MS = 10_000;
 
 /** Seconds a client keeps an idle connection: above the 60 s idle timeout of common load balancers. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -859,6 +865,40 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
     return deleted;
   }
 
+  /** Passes an admin call on to worker 0 over its internal loopback port, and its answer back. */
+  async function forwardToWorker0(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    worker: WorkerIdentity,
+  ): Promise<void> {
+    const body = await readBody(req, ADMIN_BODY_LIMIT_BYTES);
+    let answer: Dispatcher.ResponseData;
+    try {
+      answer = await undiciRequest(`http://127.0.0.1:${worker.internalPorts[0]!}${path}`, {
+        method: req.method ?? 'GET',
+        headers: {
+          ...(req.headers.authorization !== undefined ? { authorization: req.headers.authorization } : {}),
+          'content-type': 'application/json',
+        },
+        ...(body !== '' && req.method !== 'GET' && req.method !== 'HEAD' ? { body } : {}),
+        headersTimeout: ADMIN_FORWARD_TIMEOUT_MS,
+        bodyTimeout: ADMIN_FORWARD_TIMEOUT_MS,
+      });
+    } catch (err) {
+      throw edgeHttpError(
+        EdgeHttpErrorCode.NotReady,
+        `worker 0, which runs this node's fills, did not answer: ${(err as Error).message}`,
+      );
+    }
+    const text = await answer.body.text();
+    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+    const allow = answer.headers.allow;
+    if (typeof allow === 'string') headers.allow = allow;
+    res.writeHead(answer.statusCode, headers);
+    res.end(req.method === 'HEAD' ? undefined : text);
+  }
+
   async function admin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (path !== '/admin/purge' && path !== '/admin/drain' && path !== '/admin/fill') {
       throw edgeHttpError(EdgeHttpErrorCode.NotFound, `no route ${path}`);
@@ -885,6 +925,13 @@ export function buildEdgeApp(deps: EdgeAppDeps): EdgeApp {
       return;
     }
     if (path === '/admin/fill') {
+      const worker = deps.worker;
+      if (worker !== undefined && worker.index !== 0) {
+        // Worker 0 runs the node's fill runs (and the schedule): one run per node, whichever
+        // worker the call lands on.
+        await forwardToWorker0(req, res, path, worker);
+        return;
+      }
       const answer = await proactive.handleAdmin(req.method ?? 'GET', () => parseAdminBody(req));
       sendJson(res, answer.status, answer.body, answer.headers);
       return;

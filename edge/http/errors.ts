@@ -16,7 +16,7 @@ export const EdgeHttpErrorCode = {
   Unauthorized: 'EDGE_ERR_UNAUTHORIZED',
   /** An admin call with a malformed body. */
   BadRequest: 'EDGE_ERR_BAD_REQUEST',
-  /** `/readyz`: draining, or the disk tier unhealthy. */
+  /** `/readyz`: draining, or the disk tier unhealthy; `/admin/fill` on a node whose worker 0 does not answer. */
   NotReady: 'EDGE_ERR_NOT_READY',
   /** A Range beyond the end of the object. */
   RangeNotSatisfiable: 'EDGE_ERR_RANGE_NOT_SATISFIABLE',

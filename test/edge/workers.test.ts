@@ -1,14 +1,16 @@
 /**
  * `cdn edge --workers 2`: two processes share the port and the cache. Misses for one key reach the
  * origin once whichever worker takes them, each object is stored on disk once, purges and drains
- * apply to the whole node, /metrics aggregates both workers, and a worker that dies is replaced.
+ * apply to the whole node, /metrics aggregates both workers, a proactive fill run is one run for the
+ * node whichever worker takes the call, and a worker that dies is replaced.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFakePackage } from '../../origin/store/fixtures.js';
 import { runCdn, type CliRun } from '../helpers/cli.js';
 import {
   ADMIN_TOKEN,
@@ -148,6 +150,39 @@ describe('cdn edge --workers 2', () => {
     const answers = await Promise.all(Array.from({ length: 20 }, () => get(path)));
     expect(answers.every((a) => a.body.equals(bodies.get(path)!))).toBe(true);
     expect(origin.count(path)).toBe(fetched + 1);
+  });
+
+  it('/admin/fill is one run for the node: started on any worker, seen and cancelled from every worker', async () => {
+    const pkg = join(dir, '..', `pkg-${randomBytes(4).toString('hex')}`);
+    await writeFakePackage(pkg, { titleId: 'pf', segmentCount: 2 });
+    origin.routes.set(
+      '/content/pf/title.json',
+      objectHandler(await readFile(join(pkg, 'title.json')), 'max-age=2'),
+    );
+    const admin = async (method: string, body?: unknown) => {
+      const res = await request(`${base}/admin/fill`, {
+        method: method as 'GET',
+        dispatcher: agent,
+        reset: true,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: res.statusCode, body: (await res.body.json()) as { run?: { id: string } } };
+    };
+    try {
+      const started = await admin('POST', { titles: ['pf'] });
+      expect(started.status).toBe(202);
+      const id = started.body.run!.id;
+      // Fresh connections land on both workers; each answers with the same run.
+      const seen = await Promise.all(Array.from({ length: 12 }, () => admin('GET')));
+      expect(seen.map((a) => [a.status, a.body.run?.id])).toEqual(seen.map(() => [200, id]));
+      // A second start from any worker is refused while it runs, or starts the node's next run.
+      const again = await admin('POST', { titles: ['pf'] });
+      expect([202, 409]).toContain(again.status);
+    } finally {
+      await admin('DELETE');
+      await rm(pkg, { recursive: true, force: true });
+    }
   });
 
   it('a killed worker is replaced and requests keep being answered meanwhile', async () => {
