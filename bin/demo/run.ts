@@ -63,6 +63,7 @@ import {
 } from './scrape.js';
 import { formatRestart } from './summary.js';
 import {
+  CLIENT_PREFIXES,
   DEMO_EDGES,
   DEMO_SITES,
   DEMO_VICTIM,
@@ -464,8 +465,8 @@ export async function runDemo(options: DemoOptions, hooks: DemoHooks): Promise<D
       say(`BGP: ${established.length} sessions established (${established.join(', ')})`);
     }
     // Steering knows each site's prefixes: a client of each site gets one of its site's edges first.
-    for (const site of DEMO_SITES) {
-      const client = firstHost(site.prefixes[0]!);
+    for (const site of DEMO_SITES.flatMap((s) => s.prefixes.map((prefix) => ({ ...s, prefix })))) {
+      const client = firstHost(site.prefix);
       const answer = await pollUntil(
         `steering to rank ${site.id}'s edges first for ${client}`,
         async () => {
@@ -485,7 +486,7 @@ export async function runDemo(options: DemoOptions, hooks: DemoHooks): Promise<D
     const traces = options.traces ?? demoTraces(topKbps, options.seed);
     const total = scale.sessionsPerStrategy * options.strategies.length;
     say(
-      `playing: ${total} sessions (${scale.sessionsPerStrategy} per strategy: ${options.strategies.join(', ')}) over ${traces.length} traces (${traces.map((t) => t.name).join(', ')}), from ${DEMO_SITES.map((s) => s.prefixes[0]).join(' and ')}; ${DEMO_VICTIM} is killed at ${(scale.killAtMs / 1000).toFixed(0)} s`,
+      `playing: ${total} sessions (${scale.sessionsPerStrategy} per strategy: ${options.strategies.join(', ')}) over ${traces.length} traces (${traces.map((t) => t.name).join(', ')}), from ${CLIENT_PREFIXES.join(', ')}; ${DEMO_VICTIM} is killed at ${(scale.killAtMs / 1000).toFixed(0)} s`,
     );
     const reporter = await createQoeReporter({
       collectorUrl: origin.url,
@@ -529,7 +530,7 @@ export async function runDemo(options: DemoOptions, hooks: DemoHooks): Promise<D
         seed: options.seed,
         arrivalRatePerS: scale.arrivalRatePerS,
         mode: 'realtime',
-        clientIp: DEMO_SITES.map((s) => s.prefixes[0]!),
+        clientIp: CLIENT_PREFIXES,
         http: { format: 'dash', cmcd: 'header' },
         reporter,
         signal,

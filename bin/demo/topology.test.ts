@@ -6,6 +6,7 @@ import { edgeConfigFromInput } from '../../edge/index.js';
 import { originConfigFromInput } from '../../origin/index.js';
 import { expectBirdParses } from '../../test/deploy/helpers.js';
 import {
+  CLIENT_PREFIXES,
   DEMO_EDGES,
   DEMO_SITES,
   DEMO_VICTIM,
@@ -54,6 +55,15 @@ describe('the demo topology', () => {
     expect(a1.parents).toEqual([]);
     // The victim is a site-A edge, so site-A sessions have a peer to fail over to.
     expect(DEMO_EDGES.find((e) => e.id === DEMO_VICTIM)!.site).toBe('site-a');
+  });
+
+  it('clients come from both sites in both address families, sites alternating', () => {
+    expect(CLIENT_PREFIXES).toEqual([
+      '198.51.100.0/24',
+      '203.0.113.0/24',
+      '2001:db8:a::/48',
+      '2001:db8:b::/48',
+    ]);
   });
 
   it('edges validate against the edge schema: URL tokens required, fills signed, static routes without BIRD', () => {

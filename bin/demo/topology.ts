@@ -25,6 +25,14 @@ export const DEMO_SITES: readonly DemoSite[] = [
   { id: 'site-b', prefixes: ['203.0.113.0/24', '2001:db8:b::/48'] },
 ];
 
+/**
+ * The prefixes the fleet's clients come from, sites alternating and both address families:
+ * session slot i takes the (i mod 4)-th (IPv4 of site A, of site B, then IPv6 of each).
+ */
+export const CLIENT_PREFIXES: readonly string[] = [0, 1].flatMap((family) =>
+  DEMO_SITES.map((site) => site.prefixes[family]!),
+);
+
 export interface DemoEdgePlan {
   id: string;
   site: string;

@@ -39,7 +39,7 @@ interface Summary {
   fleet: {
     planned: number;
     interrupted: boolean;
-    sessions: { outcome: string; failovers: number; edges: string[]; strategy: string }[];
+    sessions: { outcome: string; failovers: number; edges: string[]; strategy: string; clientIp?: string }[];
     strategies: { strategy: string; sessions: number; completed: number }[];
   };
   sessions: { points: unknown[]; failovers: number; failoverAtMs: number[]; startOffsetMs: number }[];
@@ -157,6 +157,12 @@ describe('cdn demo --quick', () => {
       'throughput',
     ]);
     expect(fleet.sessions.filter((s) => s.outcome !== 'completed')).toEqual([]);
+    // Clients of both sites, over IPv4 and IPv6, were steered to their site's edges first.
+    for (const s of fleet.sessions) {
+      const site = /^(198\.51\.100\.|2001:db8:a:)/.test(s.clientIp ?? '') ? 'a' : 'b';
+      expect(s.edges[0], s.clientIp).toMatch(new RegExp(`^edge-${site}`));
+    }
+    expect(fleet.sessions.filter((s) => s.clientIp?.includes(':')).length).toBeGreaterThan(5);
     const killed = summary.edges.find((e) => e.killedAtMs !== undefined);
     expect(killed?.id).toBe('edge-a1');
     const failedOver = fleet.sessions.filter((s) => s.failovers > 0);
