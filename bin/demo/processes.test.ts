@@ -2,7 +2,14 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findBird, loopbackHosts, pollUntil, spawnLogged, supervised } from './processes.js';
+import {
+  findBird,
+  loopbackHosts,
+  pollUntil,
+  spawnLogged,
+  supervised,
+  type ChildDaemon,
+} from './processes.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -22,6 +29,25 @@ function alive(pid: number): boolean {
   }
 }
 
+/** `sleep 60` under the supervisor, and the sleeping process's pid (which it logs first). */
+async function supervisedSleep(name: string): Promise<{ d: ChildDaemon; pid: number }> {
+  const log = join(dir, `${name}.log`);
+  const d = await spawnLogged(
+    'sleep',
+    supervised(process.execPath, ['/bin/sh', '-c', 'echo $$; exec sleep 60']),
+    log,
+    { ipc: true },
+  );
+  const pid = await pollUntil(
+    'the daemon pid',
+    async () => Number((await readFile(log, 'utf8')).trim()) || false,
+    {
+      timeoutMs: 5000,
+    },
+  );
+  return { d, pid };
+}
+
 describe('supervised daemons', () => {
   it('pass their exit code and output through', async () => {
     const log = join(dir, 'exit.log');
@@ -38,44 +64,14 @@ describe('supervised daemons', () => {
   });
 
   it('stop the daemon on SIGTERM to the supervisor', async () => {
-    const log = join(dir, 'term.log');
-    const d = await spawnLogged(
-      'sleep',
-      supervised(process.execPath, ['/bin/sh', '-c', 'echo $$; exec sleep 60']),
-      log,
-      {
-        ipc: true,
-      },
-    );
-    const pid = await pollUntil(
-      'the daemon pid',
-      async () => Number((await readFile(log, 'utf8')).trim()) || false,
-      {
-        timeoutMs: 5000,
-      },
-    );
+    const { d, pid } = await supervisedSleep('term');
     expect(alive(pid)).toBe(true);
     await d.stop('SIGTERM', 5000);
     await pollUntil('the daemon to exit', () => !alive(pid), { timeoutMs: 5000 });
   });
 
   it('stop the daemon when the demo goes away (its IPC channel closes)', async () => {
-    const log = join(dir, 'orphan.log');
-    const d = await spawnLogged(
-      'sleep',
-      supervised(process.execPath, ['/bin/sh', '-c', 'echo $$; exec sleep 60']),
-      log,
-      {
-        ipc: true,
-      },
-    );
-    const pid = await pollUntil(
-      'the daemon pid',
-      async () => Number((await readFile(log, 'utf8')).trim()) || false,
-      {
-        timeoutMs: 5000,
-      },
-    );
+    const { d, pid } = await supervisedSleep('orphan');
     d.child.disconnect();
     await pollUntil('the orphan-to-be to exit', () => !alive(pid), { timeoutMs: 5000 });
     await d.exited;
