@@ -218,7 +218,7 @@ async function scrape(url: string): Promise<ReturnType<typeof parseExposition>> 
   return parseExposition(text);
 }
 
-/** Samples every live edge's hit ratio once a second while the fleet plays. */
+/** Samples every live edge's hit ratio every `periodMs` (see start) while the fleet plays. */
 class HitRatioSampler {
   readonly series = new Map<string, HitRatioPoint[]>();
   readonly last = new Map<string, EdgeFigures>();
